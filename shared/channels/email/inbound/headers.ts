@@ -88,11 +88,33 @@ export const hasTooManyEncodedWords = (latin1Texts: string | readonly string[]):
 const AUTO_PRECEDENCE = new Set(['auto_reply', 'bulk', 'junk']);
 
 /**
- * True for messages nobody should answer automatically (RFC 3834 §2): `Auto-Submitted` with any
- * value but `no`, the de-facto `X-Autoreply` / `X-Autorespond` headers, and `Precedence:
- * auto_reply|bulk|junk`. `Precedence: list` is left out: customers do write through mailing lists.
+ * An empty reverse path (`MAIL FROM:<>`, as `Return-Path: <>` or an envelope sender of `<>` or
+ * nothing), whitespace aside. One linear pass: a regex with whitespace on both sides of an optional
+ * `<>` would backtrack quadratically over a long run of spaces.
  */
-export const isAutoReply = (headers: readonly Header[]): boolean => {
+const isNullReversePath = (value: string): boolean => {
+  const bare = value.replace(/\s+/g, '');
+  return bare === '' || bare === '<>';
+};
+
+/**
+ * True for messages nobody should answer automatically (RFC 3834 §2): `Auto-Submitted` with any
+ * value but `no`, the de-facto `X-Autoreply` / `X-Autorespond` headers, `Precedence:
+ * auto_reply|bulk|junk`, a null reverse path (the envelope sender, or `Return-Path: <>`: RFC 3834
+ * §2 forbids answering one; bounces and read receipts come from it), and a read receipt (RFC 8098,
+ * `multipart/report; report-type=disposition-notification`). `Precedence: list` is left out:
+ * customers do write through mailing lists.
+ */
+export const isAutoReply = (headers: readonly Header[], envelopeSender?: string): boolean => {
+  if (envelopeSender !== undefined && isNullReversePath(envelopeSender)) return true;
+  const returnPath = headerValue(headers, 'return-path');
+  if (returnPath !== undefined && isNullReversePath(returnPath)) return true;
+  const contentType = headerValue(headers, 'content-type')?.toLowerCase() ?? '';
+  if (
+    /^\s*multipart\/report\b/.test(contentType) &&
+    /report-type\s*=\s*"?disposition-notification/.test(contentType)
+  )
+    return true;
   const autoSubmitted = headerValue(headers, 'auto-submitted')?.trim().toLowerCase();
   if (autoSubmitted !== undefined && autoSubmitted !== '' && !autoSubmitted.startsWith('no')) return true;
   const xAutoreply = headerValue(headers, 'x-autoreply')?.trim().toLowerCase();

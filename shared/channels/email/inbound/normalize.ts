@@ -421,7 +421,7 @@ const buildMessageEvent = (
     ...(bodies.textBodyKey !== undefined ? { textBodyKey: bodies.textBodyKey } : {}),
     ...(bodies.htmlBodyKey !== undefined ? { htmlBodyKey: bodies.htmlBodyKey } : {}),
     ...(bodies.replyText !== undefined ? { replyText: bodies.replyText } : {}),
-    isAutoReply: isAutoReply(message.headers),
+    isAutoReply: isAutoReply(message.headers, context.envelopeSender),
     isBounce: report !== undefined,
     ...(context.verdicts ? { verdicts: { ...context.verdicts } } : {}),
     ...(vouchedFrom(message, context) ? { fromAuthenticated: true as const } : {}),
