@@ -453,8 +453,12 @@ const applyOutbound = (model: ConversationModel, event: MessageEvent, at: string
     takenAt === undefined
       ? canonicalTime(event.data.receivedAt)
       : earlierOf(canonicalTime(event.data.receivedAt), canonicalTime(takenAt));
-  // A business copy dated ahead (an e-mail's Date) was made no later than the hub received it.
-  const answered = answeredBy(model, at, { at: earlierOf(at, receivedAt), receivedAt });
+  // A business copy dated ahead (an e-mail's Date) was made no later than the hub received it: so
+  // are its time as an answer and the first response it may be (until 2026-12-07 that was dated
+  // ahead too, and a later answer then moved it back; found by a review). A hub send's time is
+  // when it was received.
+  const dated = earlierOf(at, canonicalTime(event.data.receivedAt));
+  const answered = answeredBy(model, dated, { at: earlierOf(at, receivedAt), receivedAt });
   const freeEntryPoint = freeEntryOnOutbound(model.state.freeEntryPoint, at);
   return freeEntryPoint === undefined
     ? answered

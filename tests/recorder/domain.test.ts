@@ -252,6 +252,20 @@ describe('conversation domain', () => {
     expect(askedFirst).toMatchObject({ unreadCount: 1, waitingSince: minute(5) });
   });
 
+  it('dates the first response of a business copy dated ahead no later than its arrival, and a later answer leaves it', () => {
+    // Prepare: the customer writes at 10:00; the agent's copy dated 10:14 (its clock ahead) comes in
+    // at 10:04; another answer made at 10:08 is recorded next
+    const asked = applyEvent(undefined, emailMessage('m1', minute(0))).model;
+    const copy = receivedAt(emailMessage('c1', minute(14), 'outbound'), minute(4));
+    // Act
+    const copied = applyEvent(asked, copy).model.state;
+    const answeredAgain = applyEvent(applyEvent(asked, copy).model, emailMessage('c2', minute(8), 'outbound'))
+      .model.state;
+    // Assess: until 2026-12-07 the first response was 10:14, after the hub had the copy, and then moved to 10:08
+    expect(copied).toMatchObject({ firstResponseAt: minute(4), firstResponseSeconds: 240 });
+    expect(answeredAgain).toMatchObject({ firstResponseAt: minute(4), firstResponseSeconds: 240 });
+  });
+
   it.each(['resolved', 'pending'] as const)(
     'ends the wait when the helpdesk sets %s without an answer: the next message waits from its own time',
     (status) => {
