@@ -239,17 +239,19 @@ export const mediaCallsPerAttachment = (usage: MediaPathUsage): MediaCallCounts 
 
 /**
  * Counted by tests/bench/media-attachment-counts.test.ts (an image under 8 MiB): the recorder's one
- * SendMessageBatch of the message's jobs; the fetcher's consistent read of the message's erasure
- * tombstone, its claim and its outcome (items under 1 KB), one PutObject, and media_stored.
+ * SendMessageBatch of the message's jobs; the fetcher's consistent reads of the message's erasure
+ * tombstone before its claim and again before its outcome (since 2026-12-07: an erasure that began
+ * before the claim does not know of it), its claim and its outcome (items under 1 KB), one
+ * PutObject, and media_stored.
  */
 export const MEDIA_ATTACHMENT: MediaCallCounts = {
   mediaQueueSendMessageBatch: 1,
-  getItem: 1,
+  getItem: 2,
   updateItem: 2,
   putObject: 1,
   multipartRequests: 0,
   helpdeskSendMessageBatch: 1,
   changeMessageVisibility: 0,
-  readUnits: 1,
+  readUnits: 2,
   writeUnits: 2,
 };

@@ -127,6 +127,7 @@ export const createMediaFetchStore = (
     token: string,
     update: string,
     values: Record<string, string>,
+    names: Record<string, string> = {},
   ): Promise<MediaEnd> => {
     try {
       const output = await context.client.send(
@@ -135,7 +136,7 @@ export const createMediaFetchStore = (
           Key: marshall(mediaFetchKey(hubMessageId, partIndex)),
           UpdateExpression: update,
           ConditionExpression: '#state = :fetching AND claimToken = :token',
-          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeNames: { ...names, '#state': 'state' },
           ExpressionAttributeValues: marshall({ ...values, ':fetching': 'fetching', ':token': token }),
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           ReturnConsumedCapacity: 'TOTAL',
@@ -204,8 +205,24 @@ export const createMediaFetchStore = (
       }
     },
 
-    end: (hubMessageId, partIndex, token, outcome) =>
-      updateHeld(
+    end: async (hubMessageId, partIndex, token, outcome) => {
+      // An erasure that read the person's items before this claim was made does not know of it;
+      // its tombstone, written after that read, still ends the part here: nothing is announced,
+      // and the claim keeps neither the conversation nor the object (the fetcher deletes that).
+      // A tombstone written after this read comes before the erasure lists the conversation's
+      // objects, which finds what this fetcher stored.
+      if (await isErased(hubMessageId)) {
+        await updateHeld(
+          hubMessageId,
+          partIndex,
+          token,
+          'SET #state = :erased REMOVE claimToken, conversationId, #object',
+          { ':erased': 'erased' },
+          { '#object': 'object' },
+        );
+        return 'erased';
+      }
+      return updateHeld(
         hubMessageId,
         partIndex,
         token,
@@ -214,7 +231,8 @@ export const createMediaFetchStore = (
           ':state': outcome.state,
           ':outcome': JSON.stringify(outcome),
         },
-      ),
+      );
+    },
 
     release: async (hubMessageId, partIndex, token) => {
       // Lost meanwhile (erased, or taken over as stale): the other holder decides.

@@ -1,6 +1,6 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deletePayloadObjects, deletePayloadObjectsUnder } from '#shared/aws/blob-store.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
@@ -14,7 +14,7 @@ import {
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
 import { localClients, type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import { mediaJobsFor } from '#shared/media/job.ts';
+import { type MediaJob, mediaJobsFor } from '#shared/media/job.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
@@ -37,23 +37,28 @@ import { localMediaFetcher } from '#tests/support/local-media-fetcher.ts';
  */
 
 const silent = createLogger({ level: 'error', write: () => undefined });
-const PHONE = '306912340777';
 const PHONE_NUMBER_ID = 'phone-media-race';
-const MEDIA_ID = 'media-race-erased';
 
-const imageMessage = (): HubEvent => {
-  const identities: [ChannelIdentity] = [{ type: 'wa_id', value: PHONE }];
+/** A customer (`phone`) whose message carries one image (`mediaId`). */
+interface Customer {
+  readonly phone: string;
+  readonly mediaId: string;
+}
+
+const imageMessage = ({ phone, mediaId }: Customer): HubEvent => {
+  const identities: [ChannelIdentity] = [{ type: 'wa_id', value: phone }];
   const endpoint = { type: 'whatsapp_phone_number' as const, id: PHONE_NUMBER_ID };
   const at = '2026-11-22T12:00:00.000Z';
-  return buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', 'wamid.media-race'), {
+  const wamid = `wamid.${mediaId}`;
+  return buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', wamid), {
     channel: 'whatsapp',
     provider: 'meta',
     endpoint,
     contact: { identities },
     conversationId: contactConversationId('whatsapp', endpoint, identities[0]),
-    hubMessageId: hubMessageIdFor('whatsapp', 'wamid.media-race'),
+    hubMessageId: hubMessageIdFor('whatsapp', wamid),
     direction: 'inbound',
-    providerMessageId: 'wamid.media-race',
+    providerMessageId: wamid,
     providerTimestamp: at,
     receivedAt: at,
     parts: [
@@ -61,7 +66,7 @@ const imageMessage = (): HubEvent => {
         type: 'media',
         kind: 'image',
         mimeType: 'image/jpeg',
-        ref: { store: 'provider_media_id', mediaId: MEDIA_ID },
+        ref: { store: 'provider_media_id', mediaId },
       },
     ],
   });
@@ -88,9 +93,9 @@ describe('a media job finishing while its person is erased', () => {
     await emulators?.stop();
   });
 
-  it('leaves no object of the part and tells no media_stored when the upload completes after the erasure listed the attachments', async () => {
-    // Prepare: the message recorded, its image claimed by a fetcher whose download is held.
-    const event = imageMessage();
+  /** The customer's message recorded; a fetcher for its image, whose next download is held; what is published. */
+  const recorded = async (customer: Customer) => {
+    const event = imageMessage(customer);
     await createRecorderService({
       store: createRecorderStore(context, localPseudonymKey),
       publisher: { publish: async () => undefined },
@@ -99,7 +104,7 @@ describe('a media job finishing while its person is erased', () => {
     }).recordEvent(event);
     const [job] = mediaJobsFor(event as Parameters<typeof mediaJobsFor>[0]);
     if (!job) throw new Error('the message has no media job');
-    provider.serve(MEDIA_ID, { bytes: jpegOf(48_000, MEDIA_ID), mimeType: 'image/jpeg' });
+    provider.serve(customer.mediaId, { bytes: jpegOf(48_000, customer.mediaId), mimeType: 'image/jpeg' });
     const clients = localClients(emulators.endpoints);
     destroyers.push(() => {
       for (const client of Object.values(clients)) client.destroy();
@@ -115,31 +120,27 @@ describe('a media job finishing while its person is erased', () => {
       { step: 'initialize', name: 'recordPublished' },
     );
     const fetcher = localMediaFetcher(emulators, clients, provider, { clock: () => new Date() });
-    const held = provider.holdNextDownload(MEDIA_ID);
-    const fetching = fetcher.fetchPart(job);
-    await held.arrived;
-    const bucket = emulators.resources.bucketName;
+    const held = provider.holdNextDownload(customer.mediaId);
     const attachments = `${PAYLOAD_BUCKET.prefixes.attachments}${job.conversationId}/`;
+    return { job, fetcher, held, published, attachments };
+  };
 
-    // Act: the download completes right after the erasure listed the conversation's attachments.
-    const report = await erasePerson(
+  const bucket = () => emulators.resources.bucketName;
+  const erase = (phone: string, overrides: Partial<Parameters<typeof erasePerson>[0]> = {}) =>
+    erasePerson(
       {
         pseudonymKey: localPseudonymKey,
         table: context,
-        deleteObjects: (keys) => deletePayloadObjects(emulators.clients.s3, bucket, keys),
-        deleteObjectsUnder: async (prefix) => {
-          const deleted = await deletePayloadObjectsUnder(emulators.clients.s3, bucket, prefix);
-          if (prefix === attachments) {
-            held.release();
-            await fetching;
-          }
-          return deleted;
-        },
+        deleteObjects: (keys) => deletePayloadObjects(emulators.clients.s3, bucket(), keys),
+        deleteObjectsUnder: (prefix) => deletePayloadObjectsUnder(emulators.clients.s3, bucket(), prefix),
+        ...overrides,
       },
-      contactIdFor('whatsapp', { identities: [{ type: 'wa_id', value: PHONE }] }, ''),
+      contactIdFor('whatsapp', { identities: [{ type: 'wa_id', value: phone }] }, ''),
     );
-    const left = await emulators.clients.s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: attachments }),
+  /** What is left of the part: its objects and its claim item. */
+  const leftOf = async ({ job, attachments }: { job: MediaJob; attachments: string }) => {
+    const objects = await emulators.clients.s3.send(
+      new ListObjectsV2Command({ Bucket: bucket(), Prefix: attachments }),
     );
     const claim = await emulators.clients.dynamodb.send(
       new GetItemCommand({
@@ -148,12 +149,68 @@ describe('a media job finishing while its person is erased', () => {
         ConsistentRead: true,
       }),
     );
+    return { objects: objects.Contents ?? [], claim: claim.Item ? unmarshall(claim.Item) : undefined };
+  };
+  const stored = (published: readonly HubEvent[]) =>
+    published.filter((queued) => queued.type === 'switchboard.message.media_stored');
+
+  it('leaves no object of the part and tells no media_stored when the upload completes after the erasure listed the attachments', async () => {
+    // Prepare: the message recorded, its image claimed by a fetcher whose download is held.
+    const customer = { phone: '306912340777', mediaId: 'media-race-erased' };
+    const part = await recorded(customer);
+    const fetching = part.fetcher.fetchPart(part.job);
+    await part.held.arrived;
+
+    // Act: the download completes right after the erasure listed the conversation's attachments.
+    const report = await erase(customer.phone, {
+      deleteObjectsUnder: async (prefix) => {
+        const deleted = await deletePayloadObjectsUnder(emulators.clients.s3, bucket(), prefix);
+        if (prefix === part.attachments) {
+          part.held.release();
+          await fetching;
+        }
+        return deleted;
+      },
+    });
+    const left = await leftOf(part);
 
     // Assess
     expect(report?.tombstones).toBeGreaterThan(0);
-    expect(provider.downloads(MEDIA_ID)).toBe(1);
-    expect(left.Contents ?? []).toEqual([]);
-    expect(claim.Item).toBeUndefined();
-    expect(published.filter((queued) => queued.type === 'switchboard.message.media_stored')).toEqual([]);
+    expect(provider.downloads(customer.mediaId)).toBe(1);
+    expect(left.objects).toEqual([]);
+    expect(left.claim).toBeUndefined();
+    expect(stored(part.published)).toEqual([]);
+  });
+
+  it('leaves no object and tells no media_stored for a part first claimed after the erasure read the person, its claim keeping neither', async () => {
+    // Prepare: the message recorded; its job's first delivery comes while the erasure runs, after
+    // the erasure read the person's items (it waits on the providers' redactions)
+    const customer = { phone: '306912340778', mediaId: 'media-race-first-claim' };
+    const part = await recorded(customer);
+    let fetching: Promise<void> | undefined;
+
+    // Act: the download completes once the erasure is done
+    const report = await erase(customer.phone, {
+      redactAtProviders: async () => {
+        fetching = part.fetcher.fetchPart(part.job);
+        await part.held.arrived;
+        return {
+          twilio: { redacted: 0, failed: 0 },
+          whatsapp: { deleted: 0, failed: 0 },
+          unfinished: [],
+        } as never;
+      },
+    });
+    part.held.release();
+    await fetching;
+    const left = await leftOf(part);
+
+    // Assess: until 2026-12-07 the object and a stored claim stayed, and media_stored was told
+    expect(report?.tombstones).toBeGreaterThan(0);
+    expect(provider.downloads(customer.mediaId)).toBe(1);
+    expect(left.objects).toEqual([]);
+    expect(left.claim).not.toHaveProperty('conversationId');
+    expect(left.claim).not.toHaveProperty('object');
+    expect(stored(part.published)).toEqual([]);
   });
 });
