@@ -476,9 +476,17 @@ const applyOutbound = (model: ConversationModel, event: MessageEvent, at: string
  */
 export const applyCallAnswered = (
   current: ConversationModel,
-  pickedUp: { readonly startedAt: string; readonly receivedAt: string },
+  pickedUp: { readonly startedAt: string; readonly receivedAt: string; readonly endedAt?: string | null },
 ): ConversationModel | undefined => {
-  const receivedAt = canonicalTime(pickedUp.receivedAt);
+  // The answer is known from when the call ended (no later than this delivery came in): a retry of
+  // the end, received hours later, is then the same answer and changes nothing (until 2026-12-07 it
+  // moved the answer's receipt and the version, and told a state_changed again under the first
+  // one's id; found by a review).
+  const arrived = canonicalTime(pickedUp.receivedAt);
+  const receivedAt =
+    pickedUp.endedAt === undefined || pickedUp.endedAt === null
+      ? arrived
+      : earlierOf(arrived, believedTime(pickedUp.endedAt, pickedUp.receivedAt));
   const at = believedTime(pickedUp.startedAt, pickedUp.receivedAt);
   const answered = answeredBy(current, at, { at: earlierOf(at, receivedAt), receivedAt });
   const { state } = current;

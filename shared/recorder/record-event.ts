@@ -186,6 +186,7 @@ const callPickedUp = (event: HubEvent): PickedUpCall | undefined => {
         conversationId: event.data.conversationId,
         startedAt: call.startedAt,
         receivedAt: event.data.receivedAt,
+        endedAt: event.data.providerTimestamp,
       }
     : undefined;
 };
@@ -194,6 +195,8 @@ interface PickedUpCall {
   readonly conversationId: string;
   readonly startedAt: string;
   readonly receivedAt: string;
+  /** When the call ended, as the provider says (the end's own time): the same on every retry of it. */
+  readonly endedAt: string | null;
 }
 
 /**

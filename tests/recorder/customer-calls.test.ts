@@ -23,7 +23,12 @@ const customerCall = (pickedUpAfter: number | undefined) => {
   calls += 1;
   const waId = `49176200${String(calls).padStart(5, '0')}`;
   const id = `wacid.recorder-calls-${calls}`;
-  const item = (event: 'connect' | 'terminate', at: number, extra: Record<string, unknown> = {}) =>
+  const item = (
+    event: 'connect' | 'terminate',
+    at: number,
+    extra: Record<string, unknown> = {},
+    receivedAt = at + 1_000,
+  ) =>
     whatsappChangeEvents(
       'calls',
       {
@@ -40,22 +45,31 @@ const customerCall = (pickedUpAfter: number | undefined) => {
           },
         ],
       },
-      new Date(at + 1_000),
+      new Date(receivedAt),
     );
   const endedAt = RANG_AT + 300_000;
+  /** The call's end, as Meta posts it (again, for a retry received `receivedAt`). */
+  const ends = (receivedAt?: number) =>
+    item(
+      'terminate',
+      endedAt,
+      {
+        status: pickedUpAfter === undefined ? 'FAILED' : 'COMPLETED',
+        ...(pickedUpAfter === undefined
+          ? {}
+          : {
+              start_time: seconds(RANG_AT + pickedUpAfter * 1_000),
+              end_time: seconds(endedAt),
+              duration: String(300 - pickedUpAfter),
+            }),
+      },
+      receivedAt,
+    );
   return {
     waId,
     rings: item('connect', RANG_AT),
-    ends: item('terminate', endedAt, {
-      status: pickedUpAfter === undefined ? 'FAILED' : 'COMPLETED',
-      ...(pickedUpAfter === undefined
-        ? {}
-        : {
-            start_time: seconds(RANG_AT + pickedUpAfter * 1_000),
-            end_time: seconds(endedAt),
-            duration: String(300 - pickedUpAfter),
-          }),
-    }),
+    ends: ends(),
+    endsAgain: ends,
     /** A text the customer writes `after` seconds after the ring. */
     writes: (after: number) =>
       whatsappChangeEvents(
@@ -156,6 +170,23 @@ describe("a customer's WhatsApp call in the conversation's state", () => {
     const stored = await pipeline.read.getConversation(conversationId);
     expect(stored?.state.version).toBe(first?.data.state.version);
     expect(again.filter((event) => event.type === 'switchboard.conversation.state_changed')).toEqual([]);
+  });
+
+  it('applies the pick-up once when Meta sends the end again an hour later, after more than eight other events', async () => {
+    // Prepare: the end recorded, then nine texts (the conversation keeps its eight newest event ids)
+    const call = customerCall(5);
+    await record(call.rings);
+    const [first] = statesIn(await record(call.ends));
+    for (let text = 0; text < 9; text += 1) await record(call.writes(400 + text));
+    const conversationId = first?.data.state.conversationId ?? '';
+    const before = await pipeline.read.getConversation(conversationId);
+    // Act: the same end, received an hour after the call
+    const again = await record(call.endsAgain(RANG_AT + 3_600_000), '-late-retry');
+    // Assess: until 2026-12-07 the retry moved the version and re-told a state_changed under the
+    // first one's id with other content
+    const after = await pipeline.read.getConversation(conversationId);
+    expect(after?.state.version).toBe(before?.state.version);
+    expect(statesIn(again)).toEqual([]);
   });
 
   it('applies it once when the recorder stops right after writing the conversation', async () => {
