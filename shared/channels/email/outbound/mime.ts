@@ -1,6 +1,7 @@
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { AttachedFile, EmailThreading } from '#shared/outbound/channel-sender.ts';
 import { replySubject } from '../reply-subject.ts';
+import { isPlainAddress } from './address.ts';
 
 /*
  * The raw MIME of a reply, composed by Nodemailer's MailComposer (the library behind Nodemailer,
@@ -27,8 +28,6 @@ export type ReplyMime =
   | { readonly ok: true; readonly raw: Buffer }
   | { readonly ok: false; readonly problem: string };
 
-/** One plain addr-spec: no display name, no list, nothing a parser could read as two addresses. */
-const ADDRESS = /^[^\s@<>()[\]",;:\\]{1,64}@[^\s@<>()[\]",;:\\]{1,255}$/u;
 /**
  * The longest Message-ID written: the composer folds In-Reply-To and References before each id, so
  * a long one stands on a line of its own, ` <id>`, which RFC 5322 (§2.1.1) holds to 998 octets.
@@ -80,9 +79,9 @@ const referencesFor = (email: EmailThreading): string[] => {
 
 const problemOf = (input: ReplyMimeInput): string | undefined => {
   const { email } = input;
-  if (!ADDRESS.test(email.from)) return 'the business address is not one plain address';
-  if (!ADDRESS.test(email.replyTo)) return 'the reply-to address is not one plain address';
-  if (!ADDRESS.test(input.to)) return "the contact's address is not one plain address";
+  if (!isPlainAddress(email.from)) return 'the business address is not one plain address';
+  if (!isPlainAddress(email.replyTo)) return 'the reply-to address is not one plain address';
+  if (!isPlainAddress(input.to)) return "the contact's address is not one plain address";
   if (!isWritableMessageId(email.messageId)) return "the hub's Message-ID is malformed";
   return undefined;
 };

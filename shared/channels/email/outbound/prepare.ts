@@ -3,6 +3,7 @@ import type { OutboundMediaPart, OutboundPart } from '#shared/contract/commands.
 import type { Provider } from '#shared/contract/types.ts';
 import type { Prepared, SendTarget, StoredMedia, StoredMediaFacts } from '#shared/outbound/channel-sender.ts';
 import { outgoingNameOf, storedFileOf } from '#shared/outbound/stored-media.ts';
+import { isPlainAddress } from './address.ts';
 
 /** Between the text of two parts: a blank line. */
 const PART_SEPARATOR = '\n\n';
@@ -84,6 +85,20 @@ const NOT_IN_A_DOMAIN = /[^\P{ASCII}A-Za-z0-9.-]/u;
  * without SMTPUTF8 (Punycode is not allowed there), and a Unicode domain that has no ASCII form.
  */
 export const emailRecipientFor = (provider: EmailProvider, address: string): EmailRecipient => {
+  const written = writtenRecipient(provider, address);
+  // An address the composer cannot write as one plain address (a quoted local part such as
+  // `"john smith"@…`, kept by the parser without its quotes) is refused here, before any call,
+  // as the conversation's: until 2026-12-07 it went on to fail every send as provider_error.
+  return written.ok && !isPlainAddress(written.address)
+    ? {
+        ok: false,
+        detail:
+          "this conversation's address is not one plain address the hub can write (a quoted or unusual part before the @)",
+      }
+    : written;
+};
+
+const writtenRecipient = (provider: EmailProvider, address: string): EmailRecipient => {
   const at = address.lastIndexOf('@');
   // No `@`: not an address at all, which the MIME's own check refuses (shared/channels/email/outbound/mime.ts).
   if (at < 0 || !NON_ASCII.test(address)) return { ok: true, address };
