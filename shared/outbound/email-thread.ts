@@ -41,17 +41,23 @@ const replyAddressFor = (endpointAddress: string, conversationId: string, key: s
 };
 
 /**
- * The customer's message a reply without `replyTo` answers, among the newest messages (newest
- * first): the newest one a person wrote. An auto-reply or a bounce is no such message: threaded under
- * one, the answer would take its subject ("Automatic reply: …", "Undelivered Mail Returned to
- * Sender") and answer the machine. Only when the newest messages hold nothing else is the newest of
- * them answered, which keeps the reply in the thread at least.
+ * The message a reply without `replyTo` answers, among the newest messages (newest first): the
+ * newest one a person of the customer wrote. An auto-reply or a bounce is no such message: threaded
+ * under one, the answer would take its subject ("Automatic reply: …", "Undelivered Mail Returned to
+ * Sender") and answer the machine. Without one, the newest mail of the business in the conversation
+ * (its copy of a mail sent outside the hub, which may have opened the conversation, or an earlier
+ * reply of the hub), so the answer follows it in the customer's thread; until 2026-12-07 such a reply
+ * went with a generic subject and no references (found by a review). Only when the newest messages
+ * hold nothing else is the newest machine mail answered, which keeps the reply in the thread at least.
  */
 export const newestAnswerable = (newestFirst: readonly Message[]): Message | undefined => {
-  const inbound = newestFirst.filter(
-    (message) => message.direction === 'inbound' && message.email !== undefined,
+  const mail = newestFirst.filter((message) => message.email !== undefined);
+  const inbound = mail.filter((message) => message.direction === 'inbound');
+  return (
+    inbound.find((message) => !isMachineEmail(message.email)) ??
+    mail.find((message) => message.direction === 'outbound') ??
+    inbound[0]
   );
-  return inbound.find((message) => !isMachineEmail(message.email)) ?? inbound[0];
 };
 
 export const emailThreadFor = (input: {

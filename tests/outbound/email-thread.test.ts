@@ -132,4 +132,43 @@ describe('an e-mail answer without replyTo', () => {
       references: ['eve-1@customer.example'],
     });
   });
+
+  it("follows the business's own mail in the customer's thread when no customer mail is among the newest", async () => {
+    // Prepare: an agent mails Eve from outside the hub with support@ in Bcc; the copy opens the
+    // conversation (Mailgun reads mail From the business's own address as its copy)
+    const receivedAt = new Date(T0.getTime() - 15 * 60_000);
+    const raw = [
+      'From: Acme Support <support@acme.example>',
+      'To: Eve <eve@customer.example>',
+      'Subject: Your invoice 42',
+      'Message-ID: <agent-1@acme.example>',
+      `Date: ${receivedAt.toUTCString()}`,
+      '',
+      'Your invoice is attached.',
+    ].join('\r\n');
+    const [copy] = (
+      await normalizeInboundEmail(Buffer.from(raw), {
+        provider: 'mailgun',
+        receivedAt,
+        envelopeRecipients: ['support@acme.example'],
+        replyTagKey: REPLY_TAG_KEY,
+      })
+    ).events;
+    if (copy?.type !== 'switchboard.message.sent') throw new Error('the copy is not the business writing');
+    await hub.pipeline.ingest([copy]);
+    await hub.pipeline.drain();
+    await hub.pipeline.takeHelpdesk();
+    // Act
+    await hub.enqueue(sendCommand(copy.subject, 'follow-up-invoice-42'));
+    await hub.runOutbox();
+    // Assess: until 2026-12-07 "Re: your message", with no In-Reply-To or References
+    expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
+      'switchboard.message.sent',
+    ]);
+    expect(hub.provider.calls[0]?.context.email).toMatchObject({
+      subject: 'Re: Your invoice 42',
+      inReplyTo: 'agent-1@acme.example',
+      references: ['agent-1@acme.example'],
+    });
+  });
 });
