@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HubEvent } from '#shared/contract/index.ts';
-import { type Pipeline, startPipeline } from '#tests/pipeline/harness.ts';
-import { deliverAll, metaRequest, whatsappText } from '#tests/support/hostile.ts';
+import { describe, expect, it } from 'vitest';
+import { deliveredToPipeline, metaRequest, whatsappText } from '#tests/support/hostile.ts';
 
 /**
  * A click id of 2 MB that deflate cannot shrink (hashes in base64): the conversation item keeps the
@@ -23,30 +21,17 @@ const fromAd = (clickId: string) => {
 };
 
 describe('a message from a click-to-WhatsApp ad whose click id is longer than a table item', () => {
-  let pipeline: Pipeline;
-  let statuses: number[];
-  let drained: { received: number; failed: number };
-  let delivered: HubEvent[];
-  beforeAll(async () => {
-    pipeline = await startPipeline();
-    // Act
-    ({ statuses, drained, delivered } = await deliverAll(pipeline, [
-      metaRequest('/webhooks/whatsapp', fromAd(HUGE_CLICK_ID)),
-    ]));
-  }, 120_000);
-  afterAll(async () => {
-    await pipeline?.stop();
-  });
+  const run = deliveredToPipeline(() => [metaRequest('/webhooks/whatsapp', fromAd(HUGE_CLICK_ID))]);
 
   it('is answered 2xx and recorded at the first attempt', () => {
     // Assess
-    expect(statuses).toEqual([200]);
-    expect(drained.failed).toBe(0);
+    expect(run.statuses).toEqual([200]);
+    expect(run.drained.failed).toBe(0);
   });
 
   it('reaches the helpdesk with the click id whole', () => {
     // Act
-    const message = delivered.find((event) => event.type === 'switchboard.message.received');
+    const message = run.delivered.find((event) => event.type === 'switchboard.message.received');
     // Assess
     expect(message?.type === 'switchboard.message.received' && message.data.referral?.clickId).toBe(
       HUGE_CLICK_ID,
@@ -55,10 +40,10 @@ describe('a message from a click-to-WhatsApp ad whose click id is longer than a 
 
   it('opens the free entry point without the click id', async () => {
     // Prepare
-    const message = delivered.find((event) => event.type === 'switchboard.message.received');
+    const message = run.delivered.find((event) => event.type === 'switchboard.message.received');
     if (message?.type !== 'switchboard.message.received') throw new Error('no message delivered');
     // Act
-    const conversation = await pipeline.read.getConversation(message.data.conversationId);
+    const conversation = await run.pipeline.read.getConversation(message.data.conversationId);
     // Assess
     expect(conversation?.state.freeEntryPoint).toEqual({
       enteredAt: message.time,

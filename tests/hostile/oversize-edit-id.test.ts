@@ -1,8 +1,6 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HubEvent } from '#shared/contract/index.ts';
-import { type Pipeline, startPipeline } from '#tests/pipeline/harness.ts';
-import { deliverAll, metaRequest, whatsappText } from '#tests/support/hostile.ts';
+import { describe, expect, it } from 'vitest';
+import { deliveredToPipeline, metaRequest, whatsappText } from '#tests/support/hostile.ts';
 
 /** A WhatsApp edit of `target`, the edit itself carrying the message id `id`. */
 const whatsappEdit = (id: string, target: string) => {
@@ -23,34 +21,21 @@ const whatsappEdit = (id: string, target: string) => {
 };
 
 describe("a WhatsApp edit whose own message id is longer than any of Meta's", () => {
-  let pipeline: Pipeline;
-  let statuses: number[];
-  let drained: { received: number; failed: number };
-  let delivered: HubEvent[];
-  beforeAll(async () => {
-    pipeline = await startPipeline();
-    // Prepare: the edit's id (kept with the edit in its register) is 450 KB, beyond a table item.
-    const request = metaRequest(
-      '/webhooks/whatsapp',
-      whatsappEdit(`wamid.${'E'.repeat(450_000)}`, 'wamid.T1'),
-    );
-    // Act
-    ({ statuses, drained, delivered } = await deliverAll(pipeline, [request]));
-  }, 120_000);
-  afterAll(async () => {
-    await pipeline?.stop();
-  });
+  const run = deliveredToPipeline(() => [
+    // The edit's id (kept with the edit in its register) is 450 KB, beyond a table item.
+    metaRequest('/webhooks/whatsapp', whatsappEdit(`wamid.${'E'.repeat(450_000)}`, 'wamid.T1')),
+  ]);
 
   it('is answered 2xx and recorded at the first attempt', () => {
     // Assess
-    expect(statuses).toEqual([200]);
-    expect(drained).toEqual({ received: 1, failed: 0 });
+    expect(run.statuses).toEqual([200]);
+    expect(run.drained).toEqual({ received: 1, failed: 0 });
   });
 
   it('reaches the helpdesk as an oversize identifier, with the edit kept whole', () => {
     // Assess
-    expect(delivered).toHaveLength(1);
-    const [event] = delivered;
+    expect(run.delivered).toHaveLength(1);
+    const [event] = run.delivered;
     expect(event?.type).toBe('switchboard.provider.unsupported');
     if (event?.type !== 'switchboard.provider.unsupported') return;
     expect(event.data.providerType).toBe('oversize_identifier');
@@ -62,9 +47,9 @@ describe("a WhatsApp edit whose own message id is longer than any of Meta's", ()
 
   it('leaves nothing in the dead-letter queue', async () => {
     // Act
-    const output = await pipeline.emulators.clients.sqs.send(
+    const output = await run.pipeline.emulators.clients.sqs.send(
       new GetQueueAttributesCommand({
-        QueueUrl: pipeline.emulators.resources.ingestDlqUrl,
+        QueueUrl: run.pipeline.emulators.resources.ingestDlqUrl,
         AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
       }),
     );

@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HubEvent } from '#shared/contract/index.ts';
-import { type Pipeline, startPipeline } from '#tests/pipeline/harness.ts';
-import { deliverAll, messengerText, metaRequest, whatsappText } from '#tests/support/hostile.ts';
+import { describe, expect, it } from 'vitest';
+import { deliveredToPipeline, messengerText, metaRequest, whatsappText } from '#tests/support/hostile.ts';
 
 /*
  * Fields a provider fills that no bound at the intake covers (an echo's app id, an enquiry's catalog
@@ -34,24 +32,13 @@ const enquiryWithHugeCatalogId = () => {
 };
 
 describe('provider fields longer than a table item', () => {
-  let pipeline: Pipeline;
-  let statuses: number[];
-  let drained: { received: number; failed: number };
-  let delivered: HubEvent[];
-  beforeAll(async () => {
-    pipeline = await startPipeline();
-    // Act
-    ({ statuses, drained, delivered } = await deliverAll(pipeline, [
-      metaRequest('/webhooks/messenger', echoWithHugeAppId()),
-      metaRequest('/webhooks/whatsapp', enquiryWithHugeCatalogId()),
-    ]));
-  }, 120_000);
-  afterAll(async () => {
-    await pipeline?.stop();
-  });
+  const run = deliveredToPipeline(() => [
+    metaRequest('/webhooks/messenger', echoWithHugeAppId()),
+    metaRequest('/webhooks/whatsapp', enquiryWithHugeCatalogId()),
+  ]);
   const messagesDelivered = () => {
     const messageOf = (providerMessageId: string) =>
-      delivered.flatMap((event) =>
+      run.delivered.flatMap((event) =>
         (event.type === 'switchboard.message.sent' || event.type === 'switchboard.message.received') &&
         event.data.providerMessageId === providerMessageId
           ? [event]
@@ -62,8 +49,8 @@ describe('provider fields longer than a table item', () => {
 
   it('are answered 2xx and recorded at the first attempt', () => {
     // Assess
-    expect(statuses).toEqual([200, 200]);
-    expect(drained.failed).toBe(0);
+    expect(run.statuses).toEqual([200, 200]);
+    expect(run.drained.failed).toBe(0);
   });
 
   it('reach the helpdesk whole', () => {
@@ -80,8 +67,8 @@ describe('provider fields longer than a table item', () => {
     if (!echo || !enquiry) throw new Error('the messages did not reach the helpdesk');
     // Act
     const [enquiries, echoes] = await Promise.all([
-      pipeline.read.listConversationMessages(enquiry.data.conversationId),
-      pipeline.read.listConversationMessages(echo.data.conversationId),
+      run.pipeline.read.listConversationMessages(enquiry.data.conversationId),
+      run.pipeline.read.listConversationMessages(echo.data.conversationId),
     ]);
     const stored = [...enquiries.items, ...echoes.items].map((view) => view.message);
     // Assess

@@ -1,7 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HubEvent } from '#shared/contract/index.ts';
-import { type Pipeline, startPipeline } from '#tests/pipeline/harness.ts';
-import { deliverAll, messengerText, metaRequest, whatsappText } from '#tests/support/hostile.ts';
+import { describe, expect, it } from 'vitest';
+import { deliveredToPipeline, messengerText, metaRequest, whatsappText } from '#tests/support/hostile.ts';
 
 /**
  * A reaction's emoji is the customer's text, and a signed body can make it any length. The event
@@ -43,45 +41,32 @@ const messengerReaction = (target: string, emoji: string) => {
 };
 
 describe('a reaction with an emoji longer than a table item', () => {
-  let pipeline: Pipeline;
-  let statuses: number[];
-  let drained: { received: number; failed: number };
-  let delivered: HubEvent[];
-  beforeAll(async () => {
-    pipeline = await startPipeline();
-    // Prepare
-    const requests = [
-      metaRequest('/webhooks/whatsapp', whatsappReaction('wamid.R1', 'wamid.TARGET', HUGE_EMOJI)),
-      metaRequest('/webhooks/messenger', messengerReaction('m_target', HUGE_EMOJI)),
-    ];
-    // Act
-    ({ statuses, drained, delivered } = await deliverAll(pipeline, requests));
-  }, 120_000);
-  afterAll(async () => {
-    await pipeline?.stop();
-  });
+  const run = deliveredToPipeline(() => [
+    metaRequest('/webhooks/whatsapp', whatsappReaction('wamid.R1', 'wamid.TARGET', HUGE_EMOJI)),
+    metaRequest('/webhooks/messenger', messengerReaction('m_target', HUGE_EMOJI)),
+  ]);
 
   it('is answered 2xx and recorded at the first attempt, on WhatsApp and Messenger', () => {
     // Assess
-    expect(statuses).toEqual([200, 200]);
-    expect(drained).toEqual({ received: 2, failed: 0 });
+    expect(run.statuses).toEqual([200, 200]);
+    expect(run.drained).toEqual({ received: 2, failed: 0 });
   });
 
   it('reaches the helpdesk with the emoji whole', () => {
     // Assess
-    expect(delivered.map((event) => event.type)).toEqual([
+    expect(run.delivered.map((event) => event.type)).toEqual([
       'switchboard.message.reaction_changed',
       'switchboard.message.reaction_changed',
     ]);
-    for (const event of delivered) {
+    for (const event of run.delivered) {
       if (event.type === 'switchboard.message.reaction_changed') expect(event.data.emoji).toBe(HUGE_EMOJI);
     }
   });
 
   it("keeps the reaction on the message's state with the emoji cut to a bound", async () => {
     // Act
-    const whatsapp = await pipeline.read.findMessageByProviderId('whatsapp', 'wamid.TARGET');
-    const messenger = await pipeline.read.findMessageByProviderId('messenger', 'm_target');
+    const whatsapp = await run.pipeline.read.findMessageByProviderId('whatsapp', 'wamid.TARGET');
+    const messenger = await run.pipeline.read.findMessageByProviderId('messenger', 'm_target');
     // Assess
     for (const found of [whatsapp, messenger]) {
       expect(found?.live.customerReaction?.action).toBe('added');

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import { S3BlobStore } from '#shared/aws/blob-store.ts';
 import { SqsEventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import { signMailgun } from '#shared/channels/email/inbound/mailgun-signature.ts';
@@ -15,7 +16,7 @@ import type { HubEvent } from '#shared/contract/index.ts';
 import { processWebhook, type WebhookAdapter } from '#shared/intake/process-webhook.ts';
 import { multipartBody } from '#shared/local/samples.ts';
 import { createLogger } from '#shared/observability/logger.ts';
-import type { Pipeline } from '#tests/pipeline/harness.ts';
+import { type Pipeline, startPipeline } from '#tests/pipeline/harness.ts';
 import { webhookRequest } from './requests.ts';
 
 /** Signed requests of every provider, built from their documented formats, with hostile contents. */
@@ -108,6 +109,42 @@ export const deliverAll = async (
   for (const request of requests) statuses.push((await deliver(pipeline, request)).statusCode);
   const drained = await pipeline.drain();
   return { statuses, drained, delivered: await pipeline.takeHelpdesk() };
+};
+
+/**
+ * For a describe block: a pipeline started before its tests and stopped after them, `requests`
+ * (built then) delivered to it, everything queued recorded and what reached the helpdesk taken.
+ * Read its `pipeline` and what came of the requests in the tests.
+ */
+export const deliveredToPipeline = (requests: () => readonly WebhookRequest[]) => {
+  let pipeline: Pipeline | undefined;
+  let result: DeliveredAll | undefined;
+  beforeAll(async () => {
+    pipeline = await startPipeline();
+    result = await deliverAll(pipeline, requests());
+  }, 120_000);
+  afterAll(async () => {
+    await pipeline?.stop();
+  });
+  const delivery = (): DeliveredAll => {
+    if (!result) throw new Error('the requests are read before their beforeAll delivered them');
+    return result;
+  };
+  return {
+    get pipeline(): Pipeline {
+      if (!pipeline) throw new Error('the pipeline is used before its beforeAll started it');
+      return pipeline;
+    },
+    get statuses() {
+      return delivery().statuses;
+    },
+    get drained() {
+      return delivery().drained;
+    },
+    get delivered() {
+      return delivery().delivered;
+    },
+  };
 };
 
 /** A WhatsApp `messages` change with one contact and one text message, fields overridable. */
