@@ -45,8 +45,9 @@ const replyAddressFor = (endpointAddress: string, conversationId: string, key: s
  * newest one a person of the customer wrote. An auto-reply or a bounce is no such message: threaded
  * under one, the answer would take its subject ("Automatic reply: …", "Undelivered Mail Returned to
  * Sender") and answer the machine. Without one, the newest mail of the business in the conversation
- * (its copy of a mail sent outside the hub, which may have opened the conversation, or an earlier
- * reply of the hub), so the answer follows it in the customer's thread; until 2026-12-07 such a reply
+ * that names its Message-ID (its copy of a mail sent outside the hub, which may have opened the
+ * conversation; the hub's own sends are recorded without), so the answer follows it in the
+ * customer's thread; until 2026-12-07 such a reply
  * went with a generic subject and no references (found by a review). Only when the newest messages
  * hold nothing else is the newest machine mail answered, which keeps the reply in the thread at least.
  */
@@ -55,7 +56,14 @@ export const newestAnswerable = (newestFirst: readonly Message[]): Message | und
   const inbound = mail.filter((message) => message.direction === 'inbound');
   return (
     inbound.find((message) => !isMachineEmail(message.email)) ??
-    mail.find((message) => message.direction === 'outbound') ??
+    // Only a mail with its Message-ID gives a reply something to thread on: a business copy has one,
+    // the hub's own sends are recorded without.
+    mail.find(
+      (message) =>
+        message.direction === 'outbound' &&
+        message.email?.messageIdHeader !== undefined &&
+        !isMachineEmail(message.email),
+    ) ??
     inbound[0]
   );
 };

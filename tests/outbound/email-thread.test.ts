@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { replyTagFor } from '#shared/channels/email/reply-address.ts';
-import type { HubEvent } from '#shared/contract/types.ts';
+import type { HubEvent, Message } from '#shared/contract/types.ts';
 import { isMessageEvent } from '#shared/domain/conversation.ts';
-import { emailThreadFor } from '#shared/outbound/email-thread.ts';
+import { emailThreadFor, newestAnswerable } from '#shared/outbound/email-thread.ts';
 import { customerMail } from '#tests/support/customer-mail.ts';
 import { outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
 
@@ -170,5 +170,37 @@ describe('an e-mail answer without replyTo', () => {
       inReplyTo: 'agent-1@acme.example',
       references: ['agent-1@acme.example'],
     });
+  });
+});
+
+describe('the mail a reply without replyTo answers', () => {
+  /** A stored message as far as the choice reads it: its direction and e-mail details. */
+  const stored = (
+    direction: 'inbound' | 'outbound',
+    email: { messageIdHeader?: string; isAutoReply?: boolean },
+  ): Message =>
+    ({
+      direction,
+      email: { subject: 's', isAutoReply: false, isBounce: false, references: [], ...email },
+    }) as unknown as Message;
+
+  it("passes over the hub's own send, recorded without a Message-ID, for a mail that has one", () => {
+    // Prepare: newest first, the hub's earlier reply, then the customer's out-of-office
+    const hubSend = stored('outbound', {});
+    const outOfOffice = stored('inbound', { messageIdHeader: 'ooo@customer.example', isAutoReply: true });
+    // Act
+    const answered = newestAnswerable([hubSend, outOfOffice]);
+    // Assess
+    expect(answered).toBe(outOfOffice);
+  });
+
+  it("takes the business's copy, which names its Message-ID, before a machine mail", () => {
+    // Prepare
+    const copy = stored('outbound', { messageIdHeader: 'agent-1@acme.example' });
+    const outOfOffice = stored('inbound', { messageIdHeader: 'ooo@customer.example', isAutoReply: true });
+    // Act
+    const answered = newestAnswerable([copy, outOfOffice]);
+    // Assess
+    expect(answered).toBe(copy);
   });
 });
