@@ -449,15 +449,13 @@ const applyOutbound = (model: ConversationModel, event: MessageEvent, at: string
   // retry, goes out minutes after it was written, and a customer message that came in meanwhile is
   // none it answers. Before 2026-12-06 it covered those too; found by a review.
   const { takenAt } = event.data;
-  const receivedAt =
-    takenAt === undefined
-      ? canonicalTime(event.data.receivedAt)
-      : earlierOf(canonicalTime(event.data.receivedAt), canonicalTime(takenAt));
+  const arrived = canonicalTime(event.data.receivedAt);
+  const receivedAt = takenAt === undefined ? arrived : earlierOf(arrived, canonicalTime(takenAt));
   // A business copy dated ahead (an e-mail's Date) was made no later than the hub received it: so
   // are its time as an answer and the first response it may be (until 2026-12-07 that was dated
   // ahead too, and a later answer then moved it back; found by a review). A hub send's time is
   // when it was received.
-  const dated = earlierOf(at, canonicalTime(event.data.receivedAt));
+  const dated = earlierOf(at, arrived);
   const answered = answeredBy(model, dated, { at: earlierOf(at, receivedAt), receivedAt });
   const freeEntryPoint = freeEntryOnOutbound(model.state.freeEntryPoint, at);
   return freeEntryPoint === undefined

@@ -47,9 +47,9 @@ const replyAddressFor = (endpointAddress: string, conversationId: string, key: s
  * Sender") and answer the machine. Without one, the newest mail of the business in the conversation
  * that names its Message-ID (its copy of a mail sent outside the hub, which may have opened the
  * conversation; the hub's own sends are recorded without), so the answer follows it in the
- * customer's thread; until 2026-12-07 such a reply
- * went with a generic subject and no references (found by a review). Only when the newest messages
- * hold nothing else is the newest machine mail answered, which keeps the reply in the thread at least.
+ * customer's thread; until 2026-12-07 such a reply went with a generic subject and no references
+ * (found by a review). Only when the newest messages hold nothing else is the newest machine mail
+ * answered, which keeps the reply in the thread at least.
  */
 export const newestAnswerable = (newestFirst: readonly Message[]): Message | undefined => {
   const mail = newestFirst.filter((message) => message.email !== undefined);

@@ -99,6 +99,13 @@ const filesNamedBy = (parts: SendMessageCommand['data']['parts']): { files?: { s
   return uploads.length === 0 ? {} : { files: uploads.map((s3Key) => ({ s3Key })) };
 };
 
+/** A send this deployment has no sending credentials for: ended before any call, whenever it is found. */
+const noCredentials = (provider: Provider): Omit<SendFailure, 'decidedAt' | 'partIndex'> => ({
+  reason: 'credentials',
+  retryable: true,
+  detail: `this hub has no ${provider} sending credentials`,
+});
+
 /** The command part provider message `index` of a send comes from. */
 const partIndexOf = (record: SendRecord, index: number): number => record.partIndexes?.[index] ?? index;
 
@@ -535,17 +542,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       channel: conversation.channel,
       endpoint: conversation.endpoint,
     });
-    if (!sender) {
-      return {
-        ok: false,
-        plan: base,
-        failure: {
-          reason: 'credentials',
-          retryable: true,
-          detail: `this hub has no ${provider} sending credentials`,
-        },
-      };
-    }
+    if (!sender) return { ok: false, plan: base, failure: noCredentials(provider) };
     const paused = await pausedFailure(provider, conversation.endpoint);
     if (paused) return { ok: false, plan: base, failure: paused };
     const reference = messageReferenceProblem(conversation.channel, command.data);
@@ -1482,37 +1479,30 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     const waitedOnRate =
       cause instanceof RetryLaterError && /rate|throttled/.test(cause.message) ? cause.message : undefined;
     const failureFor = (record: SendRecord | undefined): SendFailure => {
-      // Its deadline passed while it waited (held behind, or backing off): that is why it did not go.
-      const late = record?.inFlight ? undefined : pastDeadline(command);
-      if (late)
+      if (record?.inFlight)
         return {
-          ...late,
-          ...(record && record.next < record.messageCount
-            ? { partIndex: partIndexOf(record, record.next) }
-            : {}),
+          reason: 'outcome_unknown',
+          retryable: true,
+          partIndex: partIndexOf(record, record.inFlight.index),
+          detail:
+            'its retries ran out before the provider said whether the message went: it may have been delivered',
           decidedAt: iso(),
         };
-      return record?.inFlight
-        ? {
-            reason: 'outcome_unknown',
-            retryable: true,
-            partIndex: partIndexOf(record, record.inFlight.index),
-            detail:
-              'its retries ran out before the provider said whether the message went: it may have been delivered',
-            decidedAt: iso(),
-          }
-        : {
-            reason: waitedOnRate ? 'rate_limited' : 'provider_error',
-            retryable: true,
-            // The part stuck: those before it went (a record of no prepared message names none).
-            ...(record && record.next < record.messageCount
-              ? { partIndex: partIndexOf(record, record.next) }
-              : {}),
-            detail: `its retries ran out before it could be sent (${
-              heldBehind ? 'an earlier command of its conversation was unfinished: ' : ''
-            }${cause instanceof RetryLaterError || cause instanceof UnfinishedReceiveError ? cause.message : errorNameOf(cause)})`,
-            decidedAt: iso(),
-          };
+      // The part stuck: those before it went (a record of no prepared message names none).
+      const stuck =
+        record && record.next < record.messageCount ? { partIndex: partIndexOf(record, record.next) } : {};
+      // Its deadline passed while it waited (held behind, or backing off): that is why it did not go.
+      const late = pastDeadline(command);
+      if (late) return { ...late, ...stuck, decidedAt: iso() };
+      return {
+        reason: waitedOnRate ? 'rate_limited' : 'provider_error',
+        retryable: true,
+        ...stuck,
+        detail: `its retries ran out before it could be sent (${
+          heldBehind ? 'an earlier command of its conversation was unfinished: ' : ''
+        }${cause instanceof RetryLaterError || cause instanceof UnfinishedReceiveError ? cause.message : errorNameOf(cause)})`,
+        decidedAt: iso(),
+      };
     };
     let record = await sends.get(hubMessageId);
     if (!record) {
@@ -1736,9 +1726,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         if (record.inFlight !== undefined || record.links[String(record.next)] !== undefined)
           throw new RetryLaterError(`no ${record.plan.provider} sender configured`);
         const failure: SendFailure = {
-          reason: 'credentials',
-          retryable: true,
-          detail: `this hub has no ${record.plan.provider} sending credentials`,
+          ...noCredentials(record.plan.provider),
           partIndex: partIndexOf(record, record.next),
           decidedAt: iso(),
         };

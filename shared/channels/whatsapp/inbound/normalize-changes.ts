@@ -70,8 +70,8 @@ export const normalizeWebhookBody = (body: MetaEnvelope, request: WhatsAppReques
   return body.entry.flatMap((entry, entryIndex) => normalizeEntry(entry, entryIndex, request));
 };
 
-/** Keys of an entry that describe it rather than hold items (`changes` holds the ones read). */
-const ENTRY_ENVELOPE_KEYS: ReadonlySet<string> = new Set(['id', 'time', 'changes']);
+/** Keys of an entry that describe it rather than hold items (beside `changes`, which holds the ones read). */
+const ENTRY_ENVELOPE_KEYS: ReadonlySet<string> = new Set(['id', 'time']);
 
 const normalizeEntry = (rawEntry: unknown, entryIndex: number, request: WhatsAppRequest): HubEvent[] => {
   const { receivedAt } = request;
