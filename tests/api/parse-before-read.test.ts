@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import type { TableContext } from '#shared/store/table.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useEmulatedTable } from '#tests/support/emulated-table.ts';
 import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
 import { apiRequest } from '#tests/support/requests.ts';
 
@@ -31,33 +30,23 @@ const BAD_REQUESTS: readonly BadRequest[] = [
 ];
 
 describe('requests that do not parse', () => {
-  let emulators: RunningEmulators;
-  let table: TableContext;
+  const table = useEmulatedTable();
   const calls: string[] = [];
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    emulators.clients.dynamodb.middlewareStack.add(
+  beforeAll(() => {
+    table.emulators.clients.dynamodb.middlewareStack.add(
       (next, context) => async (args) => {
         calls.push(String(context.commandName));
         return next(args);
       },
       { step: 'initialize', name: 'countTableCalls' },
     );
-    table = {
-      client: emulators.clients.dynamodb,
-      tableName: emulators.resources.tableName,
-      now: () => new Date(),
-    };
-  });
-  afterAll(async () => {
-    await emulators?.stop();
   });
 
   it.each(BAD_REQUESTS)(
     '$method $path $headers: 400, and no table call',
     async ({ method, path, headers = {} }) => {
       // Prepare
-      const api = quietHelpdeskApi(emulators, table, () => new Date());
+      const api = quietHelpdeskApi(table.emulators, table.context, () => new Date());
       calls.length = 0;
       // Act
       const response = await api(
