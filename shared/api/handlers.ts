@@ -717,21 +717,39 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         eventId,
       };
       const order = timeOrder(at, undefined, eventId);
+      const written = new Set<string>();
       for (const contactKey of contactKeys) {
-        // The entry's first write: a keyed call racing itself with the same body writes the register
-        // at the entry's time too; one with another body finds the entry taken and records nothing.
-        const receipt = keyedEventId
-          ? await recordConsentRequest(table, contactKey, entry, order)
-          : await recordConsentChange(table, contactKey, entry, order);
-        if (receipt === 'otherRequest') return keyReused();
-        await writeRegister(
-          table,
-          registerWrite(consentRegister(contactKey, scope, change.consent), receipt.order, eventId, {
-            consent: change.consent,
-            trigger: 'helpdesk',
-            at: receipt.at,
-          }),
-        );
+        // Under every key the channel contact's consent is read under (a WhatsApp customer's wa_id
+        // and BSUID, consentKeysFor), as the recorder writes a provider's STOP: the sender reads
+        // every identifier its conversation knows, and another conversation of the person may know
+        // only one of them (until 2026-12-07 the first alone, and marketing templates still went to
+        // the customer's conversation opened by their wa_id; found by a review,
+        // tests/api/consent-change.test.ts).
+        const listed = onChannel.get(contactKey);
+        const keys = [
+          contactKey,
+          ...(listed ? consentKeysFor(listed.channel, listed.contact) : []).filter(
+            (key) => key !== contactKey,
+          ),
+        ].filter((key) => !written.has(key));
+        for (const key of keys) {
+          written.add(key);
+          // The entry's first write: a keyed call racing itself with the same body writes the
+          // register at the entry's time too; one with another body finds the entry taken and
+          // records nothing.
+          const receipt = keyedEventId
+            ? await recordConsentRequest(table, key, entry, order)
+            : await recordConsentChange(table, key, entry, order);
+          if (receipt === 'otherRequest') return keyReused();
+          await writeRegister(
+            table,
+            registerWrite(consentRegister(key, scope, change.consent), receipt.order, eventId, {
+              consent: change.consent,
+              trigger: 'helpdesk',
+              at: receipt.at,
+            }),
+          );
+        }
       }
       // Without a conversation on the channel there is no business endpoint or conversation to name:
       // recorded (the registers and the ledger), not published.
