@@ -419,7 +419,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         try {
           // Published first, then noted: a crash in between publishes the same event id again.
           await deps.publishEvent(responseOverdueEvent(state, wait, now));
-          await markOverdueReported(table, state.conversationId, wait);
+          await markOverdueReported(table, state, wait);
         } catch (error) {
           memory.retryOverdue.add(state.conversationId);
           throw error;

@@ -623,34 +623,46 @@ export const settleAttention = async (
  * later wait began at a later version, whatever its `waitingSince`), or, for a wait begun before
  * waits had versions, by its `waitingSince` (`overdueFor`, as then: a later wait of those starts
  * after an answer, so later). `already` when it or a later wait was noted, or the conversation is
- * gone. The version stays: the note races no other writer.
+ * gone, or is another one by now (SAME_CONVERSATION: erased and created again under its id since the
+ * sweep read it, the note would mark the new conversation's waits up to the old one's version as
+ * reported, and they were never announced; until 2026-12-07, found by a review). The version
+ * stays: the note races no other writer.
  */
 export const markOverdueReported = async (
   context: TableContext,
-  conversationId: string,
+  read: Pick<ConversationModel['state'], 'conversationId' | 'createdAt'>,
   wait: WaitName,
 ): Promise<'marked' | 'already'> => {
   const note: Omit<UpdateItemCommandInput, 'TableName' | 'Key'> =
     wait.waitVersion !== undefined
       ? {
           UpdateExpression: 'SET #overdueWait = :wait',
-          ConditionExpression:
-            'attribute_exists(#version) AND (attribute_not_exists(#overdueWait) OR #overdueWait < :wait)',
-          ExpressionAttributeNames: { '#version': 'version', '#overdueWait': 'overdueWait' },
-          ExpressionAttributeValues: marshall({ ':wait': wait.waitVersion }),
+          ConditionExpression: `attribute_exists(#version) AND ${SAME_CONVERSATION} AND (attribute_not_exists(#overdueWait) OR #overdueWait < :wait)`,
+          ExpressionAttributeNames: {
+            '#version': 'version',
+            '#created': CREATED_ATTRIBUTE,
+            '#overdueWait': 'overdueWait',
+          },
+          ExpressionAttributeValues: marshall({ ':wait': wait.waitVersion, ':readCreated': read.createdAt }),
         }
       : {
           UpdateExpression: 'SET #overdueFor = :since',
-          ConditionExpression:
-            'attribute_exists(#version) AND (attribute_not_exists(#overdueFor) OR #overdueFor < :since)',
-          ExpressionAttributeNames: { '#version': 'version', '#overdueFor': 'overdueFor' },
-          ExpressionAttributeValues: marshall({ ':since': wait.waitingSince }),
+          ConditionExpression: `attribute_exists(#version) AND ${SAME_CONVERSATION} AND (attribute_not_exists(#overdueFor) OR #overdueFor < :since)`,
+          ExpressionAttributeNames: {
+            '#version': 'version',
+            '#created': CREATED_ATTRIBUTE,
+            '#overdueFor': 'overdueFor',
+          },
+          ExpressionAttributeValues: marshall({
+            ':since': wait.waitingSince,
+            ':readCreated': read.createdAt,
+          }),
         };
   try {
     const output = await context.client.send(
       new UpdateItemCommand({
         TableName: context.tableName,
-        Key: marshall(conversationKey(conversationId)),
+        Key: marshall(conversationKey(read.conversationId)),
         ...note,
         ReturnConsumedCapacity: 'TOTAL',
       }),

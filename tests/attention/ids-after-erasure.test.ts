@@ -90,6 +90,34 @@ describe('response_overdue of a conversation created again after an erasure', ()
     expect(again?.id).not.toBe(erased?.id);
   });
 
+  it('reports the wait of a conversation created again between a sweep’s report and its note', async () => {
+    // Prepare: while the sweep publishes the old wait's report, the person is erased and writes again
+    const { conversationId } = conversationFor('erased-mid-sweep');
+    await record(messageEvent('erased-mid-sweep', 'm1', minute(0)));
+    let interleaved = false;
+    const racingSweep = createAttentionSweeper({
+      table,
+      publishEvent: async (event) => {
+        published.push(event);
+        if (interleaved) return;
+        interleaved = true;
+        await erase(conversationId);
+        await record(messageEvent('erased-mid-sweep', 'm2', minute(16)));
+      },
+      targets: TARGETS,
+      memory: createSweepMemory(),
+      logger: silent,
+    });
+    await racingSweep.sweep(new Date(minute(16)));
+    // Act: the new conversation's customer waits past the target
+    await sweepAt(40);
+    // Assess: the old wait's report, then the new one's, with the new wait's time
+    expect(overdueEvents().map((event) => event.data)).toEqual([
+      expect.objectContaining({ conversationId, waitingSince: minute(0) }),
+      expect.objectContaining({ conversationId, waitingSince: minute(16) }),
+    ]);
+  });
+
   it('keeps the id a wait had for a conversation stored before conversations named their origin', async () => {
     // Prepare: a conversation as stored before 2026-12-06 (no origin), its customer waiting
     const { conversationId } = conversationFor('stored-before');

@@ -123,12 +123,13 @@ describe('the conversation item', () => {
         at: '2026-11-22T11:52:40.118Z',
       },
     });
-    await markOverdueReported(context, conversationId, {
+    const noted = await markOverdueReported(context, busy.state, {
       waitingSince: '2026-11-22T11:41:02.000Z',
       waitVersion: 45,
     });
     // Assess: its size as DynamoDB bills it, and every reader sees what was written
     expect(saved).toBe('saved');
+    expect(noted).toBe('marked');
     const bytes = itemBytes(await storedItem());
     expect(bytes).toBeGreaterThan(0);
     expect(bytes).toBeLessThanOrEqual(BUDGET_BYTES);
