@@ -1,10 +1,14 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   handleTwilioWebhook,
   signTwilioRequest,
   twilioPublicUrl,
 } from '#shared/channels/sms/inbound/webhook.ts';
-import { twilioStatusCallbackUrl } from '#shared/channels/sms/status-callback.ts';
+import {
+  TWILIO_CONNECTION_OVERRIDES,
+  twilioStatusCallbackUrl,
+} from '#shared/channels/sms/status-callback.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
 import { webhookRequest } from '#tests/support/requests.ts';
@@ -64,7 +68,38 @@ describe('Twilio status callbacks name the hub message', () => {
     // Act
     const url = twilioStatusCallbackUrl(`${WEBHOOK_URL}?x=1`, CORRELATION);
     // Assess
-    expect(url).toBe(`${WEBHOOK_URL}?x=1&sb=${CORRELATION}`);
+    expect(url).toBe(`${WEBHOOK_URL}?x=1&sb=${CORRELATION}#${TWILIO_CONNECTION_OVERRIDES}`);
+  });
+
+  it('asks Twilio to retry on a 5xx, and passes the signature Twilio computes without the fragment', () => {
+    // Prepare: Twilio's own computation, over the URL less its connection overrides
+    const callbackUrl = twilioStatusCallbackUrl(WEBHOOK_URL, CORRELATION);
+    const [called = ''] = callbackUrl.split('#');
+    const data =
+      called +
+      [...STATUS]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => k + v)
+        .join('');
+    const signature = createHmac('sha1', LOCAL_DEV_SECRETS.twilio.authToken).update(data).digest('base64');
+    const request = webhookRequest({
+      path: '/webhooks/sms/twilio',
+      rawQueryString: `sb=${CORRELATION}`,
+      headers: {
+        host: 'hub.example.com',
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': signature,
+      },
+      body: Buffer.from(new URLSearchParams(STATUS).toString(), 'utf8'),
+    });
+    // Act
+    const outcome = handleTwilioWebhook(request, {
+      secrets: LOCAL_DEV_SECRETS,
+      publicUrl: twilioPublicUrl(request, BASE_URL),
+    });
+    // Assess: up to five retries on a failed connection or any 5xx; the status accepted
+    expect(new URLSearchParams(callbackUrl.split('#')[1])).toEqual(new URLSearchParams('rc=5&rp=ct,5xx'));
+    expect(eventsOf(outcome)[0]?.data).toMatchObject({ correlationId: CORRELATION });
   });
 
   it('keeps a configured base URL as written, so a callback to a host in capitals passes its signature check', () => {
@@ -87,7 +122,7 @@ describe('Twilio status callbacks name the hub message', () => {
       publicUrl: twilioPublicUrl(request, base),
     });
     // Assess
-    expect(callbackUrl).toBe(`${base}/webhooks/sms/twilio?sb=${CORRELATION}`);
+    expect(callbackUrl).toBe(`${base}/webhooks/sms/twilio?sb=${CORRELATION}#${TWILIO_CONNECTION_OVERRIDES}`);
     expect(eventsOf(outcome)[0]?.data).toMatchObject({ correlationId: CORRELATION });
   });
 

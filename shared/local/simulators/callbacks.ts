@@ -8,7 +8,25 @@ export interface CallbackStep {
   readonly url: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
+  /** Tried again, the same request, on these failures (Twilio's connection overrides); once else. */
+  readonly retry?: CallbackRetry;
 }
+
+/** When a provider posts a callback again (each try the same request). */
+export interface CallbackRetry {
+  /** Tries after the first. */
+  readonly times: number;
+  /** After an answer of these statuses. */
+  readonly onStatus: (status: number) => boolean;
+  /** After no answer at all: the connection or its TLS handshake failed. */
+  readonly onConnectFailure: boolean;
+}
+
+/** Between two tries of a callback (Twilio documents none, only that every try fits in 15 s). */
+const RETRY_PAUSE_MS = 1_000;
+
+/** Errors of a connection that never carried the request. */
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND']);
 
 /** How long the hub gets to answer a callback (Meta and Twilio give about 15 s). */
 const POST_TIMEOUT_MS = 15_000;
@@ -38,13 +56,18 @@ export class CallbackQueue {
         const wait = acceptedAt + step.atMs - Date.now();
         if (wait > 0) await this.#sleep(wait);
         if (this.#stopped) return;
-        const outcome = await postStep(step);
-        record({ event: step.event, url: step.url, postedAt: new Date().toISOString(), ...outcome });
-        this.#log(
-          `simulators: ${provider} callback '${step.event}' → ${
-            outcome.status !== undefined ? `hub ${outcome.status}` : `not delivered (${outcome.error})`
-          }`,
-        );
+        for (let attempt = 0; ; attempt++) {
+          const outcome = await postStep(step);
+          record({ event: step.event, url: step.url, postedAt: new Date().toISOString(), ...outcome });
+          this.#log(
+            `simulators: ${provider} callback '${step.event}' → ${
+              outcome.status !== undefined ? `hub ${outcome.status}` : `not delivered (${outcome.error})`
+            }`,
+          );
+          if (this.#stopped || !triedAgain(step.retry, attempt, outcome)) break;
+          await this.#sleep(RETRY_PAUSE_MS);
+          if (this.#stopped) return;
+        }
       }
     })();
     this.#running.add(chain);
@@ -74,6 +97,16 @@ export class CallbackQueue {
     });
   }
 }
+
+const triedAgain = (
+  retry: CallbackRetry | undefined,
+  attempt: number,
+  outcome: { status?: number; error?: string },
+): boolean => {
+  if (!retry || attempt >= retry.times) return false;
+  if (outcome.status !== undefined) return retry.onStatus(outcome.status);
+  return retry.onConnectFailure && outcome.error !== undefined && CONNECT_FAILURES.has(outcome.error);
+};
 
 /**
  * One POST on node:http's kept-alive connections (a status callback is a few hundred bytes; Node's

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { signTwilioRequest } from '#shared/channels/sms/inbound/signature.ts';
 import { twilioAccountOf } from '#shared/config/secrets.ts';
 import { twilioSignedUrl } from '#shared/local/twilio-signed-url.ts';
-import type { CallbackStep } from './callbacks.ts';
+import type { CallbackRetry, CallbackStep } from './callbacks.ts';
 import type { Fault } from './faults.ts';
 import { basicAuth, fieldsRecord, readForm, textFields } from './http-io.ts';
 import { digitsOf } from './ids.ts';
@@ -190,6 +190,29 @@ const authTokenOf = (accountSid: string, context: SimContext): string => {
  * tunnel exposes stands for one Twilio made through the tunnel, so it is signed over the hub's
  * public URL (the one the hub checks) while it is still posted to the hub over loopback.
  */
+/**
+ * How Twilio tries a callback again, from the URL's connection overrides (`#rc=…&rp=…`, the fragment
+ * Twilio reads and never sends or signs): `rc` more tries (0 to 5, 1 by default), on the failures
+ * `rp` lists (`ct` a failed connection or TLS handshake, `4xx`, `5xx`, `all`; `ct` by default). A
+ * read timeout (`rt`) is not modelled: the simulator waits out its 15 s and records the failure.
+ * https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides
+ */
+const twilioCallbackRetry = (url: string): CallbackRetry => {
+  const hash = url.indexOf('#');
+  const overrides = new URLSearchParams(hash < 0 ? '' : url.slice(hash + 1));
+  const count = Number(overrides.get('rc') ?? '1');
+  const policy = new Set((overrides.get('rp') ?? 'ct').split(','));
+  const all = policy.has('all');
+  return {
+    times: Number.isInteger(count) ? Math.min(Math.max(count, 0), 5) : 1,
+    onStatus: (status) =>
+      (all || policy.has('5xx')) && status >= 500
+        ? true
+        : (all || policy.has('4xx')) && status >= 400 && status < 500,
+    onConnectFailure: all || policy.has('ct'),
+  };
+};
+
 const signedUrlOf = (url: string, context: SimContext): string =>
   context.hubPublicBaseUrl !== undefined && new URL(url).origin === new URL(context.hubBaseUrl).origin
     ? twilioSignedUrl(url, context.hubPublicBaseUrl)
@@ -231,6 +254,7 @@ const callbackStep = (
       ),
     },
     body: new URLSearchParams(params).toString(),
+    retry: twilioCallbackRetry(url),
   };
 };
 

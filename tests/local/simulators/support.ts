@@ -31,7 +31,10 @@ export interface StandInHub {
 }
 
 /** A tiny HTTP server standing in for the hub: records what it receives, answers 200 (or 404 where told). */
-const startStandInHub = async (notFoundPaths: readonly string[] = []): Promise<StandInHub> => {
+const startStandInHub = async (
+  notFoundPaths: readonly string[] = [],
+  unavailableOnce: readonly string[] = [],
+): Promise<StandInHub> => {
   const received: HubReceived[] = [];
   const server = createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -52,7 +55,9 @@ const startStandInHub = async (notFoundPaths: readonly string[] = []): Promise<S
         body: Buffer.concat(chunks),
         receivedAt: new Date(),
       });
-      response.writeHead(notFoundPaths.includes(path) ? 404 : 200).end();
+      const first =
+        unavailableOnce.includes(path) && received.filter((one) => one.path === path).length === 1;
+      response.writeHead(notFoundPaths.includes(path) ? 404 : first ? 503 : 200).end();
     });
   });
   const port = await new Promise<number>((resolve) =>
@@ -94,8 +99,10 @@ export interface Rig {
 export const startRig = async (
   overrides: Partial<ProviderSimulatorOptions> = {},
   notFoundPaths: readonly string[] = [],
+  /** Paths the stand-in answers 503 the first time (a throttled hub), 200 after. */
+  unavailableOnce: readonly string[] = [],
 ): Promise<Rig> => {
-  const hub = await startStandInHub(notFoundPaths);
+  const hub = await startStandInHub(notFoundPaths, unavailableOnce);
   const logs: string[] = [];
   const simulators = await startProviderSimulators({
     hubBaseUrl: hub.baseUrl,

@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { twilioSignatureMatches } from '#shared/channels/sms/inbound/signature.ts';
 import { handleTwilioWebhook, twilioPublicUrl } from '#shared/channels/sms/inbound/webhook.ts';
+import { TWILIO_CONNECTION_OVERRIDES } from '#shared/channels/sms/status-callback.ts';
 import {
   asWebhookRequest,
   basic,
@@ -268,6 +269,39 @@ describe('Twilio Messages API simulator', () => {
     );
     expect(outcomes.map((outcome) => outcome.kind)).toEqual(['accept', 'accept']);
   });
+
+  it.each([
+    { overrides: `#${TWILIO_CONNECTION_OVERRIDES}`, statuses: ['sent', 'sent', 'delivered'] },
+    { overrides: '', statuses: ['sent', 'delivered'] },
+  ])(
+    'posts a callback the hub answered 503 again only as the URL’s connection overrides ask ($statuses)',
+    async ({ overrides, statuses }) => {
+      // Prepare: a hub that answers the first callback 503 (throttled), as Twilio meets it
+      await rig.stop();
+      rig = await startRig({}, [], [CALLBACK_PATH]);
+      // Act
+      await create({
+        To: TO,
+        From: FROM,
+        Body: 'Your order shipped',
+        StatusCallback: `${callbackUrl()}${overrides}`,
+      });
+      const posts = await rig.hub.waitFor(CALLBACK_PATH, statuses.length);
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      // Assess: the same signed request again, the fragment neither sent nor signed
+      const all = rig.hub.on(CALLBACK_PATH);
+      expect(all.map((post) => new URLSearchParams(post.body.toString('utf8')).get('MessageStatus'))).toEqual(
+        statuses,
+      );
+      for (const post of posts) {
+        expect(post.rawQueryString).toBe('hubMessageId=msg_1');
+        const signature = post.headers['x-twilio-signature'] ?? '';
+        expect(
+          twilioSignatureMatches([secrets.twilio.authToken], callbackUrl(), paramsOf(post), signature),
+        ).toBe(true);
+      }
+    },
+  );
 
   it('behind a tunnel, signs callbacks to the hub over its public URL and still posts them to the hub', async () => {
     // Prepare: a hub that a tunnel exposes checks Twilio signatures over the tunnel's URL

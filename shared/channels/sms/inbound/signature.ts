@@ -67,8 +67,19 @@ const signedParamForms = (params: Params): string[] => {
   return sentOrder === reference ? [reference] : [reference, sentOrder];
 };
 
+/**
+ * Over the URL less any fragment: Twilio leaves a URL's connection overrides (`#rc=…&rp=…`) out of
+ * the signature ("these URL fragments do not make it into the signature computation",
+ * https://www.twilio.com/docs/usage/webhooks/webhooks-connection-overrides), and a request never
+ * carries a fragment, so the URL the webhook checks has none.
+ */
 const signTwilioData = (authToken: string, url: string, paramData: string): string =>
-  hmacBase64('sha1', authToken, url + paramData);
+  hmacBase64('sha1', authToken, withoutFragment(url) + paramData);
+
+const withoutFragment = (url: string): string => {
+  const hash = url.indexOf('#');
+  return hash < 0 ? url : url.slice(0, hash);
+};
 
 const DEFAULT_PORTS: Readonly<Record<string, string>> = { 'https:': '443', 'http:': '80' };
 
