@@ -947,12 +947,77 @@ describe('matchConsentKeyword', () => {
   });
 
   it.each([
-    'stop please',
-    'STOP!',
-    'Stop.',
-    'ΣΤΟΠ!',
-    'Ստո՜պ',
-    'opt-out please',
+    ['STOP.', 'opted_out', 'STOP'],
+    ['Stop!', 'opted_out', 'STOP'],
+    ['stop?!', 'opted_out', 'STOP'],
+    ['Opt-out', 'opted_out', 'OPT OUT'],
+    ['OPT-OUT', 'opted_out', 'OPT OUT'],
+    ['Opt-out.', 'opted_out', 'OPT OUT'],
+    ['opt_out', 'opted_out', 'OPT OUT'],
+    ['opt – out', 'opted_out', 'OPT OUT'],
+    ['Stop-all', 'opted_out', 'STOP ALL'],
+    ['Unsubscribe.', 'opted_out', 'UNSUBSCRIBE'],
+    ['"Cancel"', 'opted_out', 'CANCEL'],
+    ['(quit)', 'opted_out', 'QUIT'],
+    ['¡End!', 'opted_out', 'END'],
+    ['Revoke…', 'opted_out', 'REVOKE'],
+    ['STOP\u200b', 'opted_out', 'STOP'],
+    ['\ufeffstop\u200e', 'opted_out', 'STOP'],
+    ['\u2068STOP\u2069\u00ad', 'opted_out', 'STOP'],
+    ['S\u200bTOP', 'opted_out', 'STOP'],
+    ['STOP‼️', 'opted_out', 'STOP'],
+    [`STOP${'!'.repeat(100)}`, 'opted_out', 'STOP'],
+    ['Stop please', 'opted_out', 'STOP'],
+    ['STOP, please.', 'opted_out', 'STOP'],
+    ['please stop', 'opted_out', 'STOP'],
+    ['Please: unsubscribe!', 'opted_out', 'UNSUBSCRIBE'],
+    ['opt-out please', 'opted_out', 'OPT OUT'],
+    ['stop pls', 'opted_out', 'STOP'],
+    ['PLZ STOP ALL', 'opted_out', 'STOP ALL'],
+    ['ΣΤΟΠ!', 'opted_out', 'ΣΤΟΠ'],
+    ['«Διαγραφή»', 'opted_out', 'ΔΙΑΓΡΑΦΗ'],
+    ['Ստո՜պ', 'opted_out', 'ՍՏՈՊ'],
+    ['Ստոպ։', 'opted_out', 'ՍՏՈՊ'],
+    ['Wypisz.', 'opted_out', 'WYPISZ'],
+    ['Start!', 'opted_in', 'START'],
+    ['Sākt.', 'opted_in', 'SĀKT'],
+    ['HELP?', 'help_requested', 'HELP'],
+    ['help!\u200b', 'help_requested', 'HELP'],
+    ['Βοήθεια;', 'help_requested', 'ΒΟΗΘΕΙΑ'],
+  ])('%j → %s %s (punctuation, format characters, hyphens and a polite word)', (body, consent, trigger) => {
+    // Act
+    const signal = matchConsentKeyword(body);
+
+    // Assess
+    expect(signal).toEqual({ consent, trigger });
+  });
+
+  it.each([
+    "don't stop",
+    'Stop by tomorrow',
+    'stop by tomorrow.',
+    'Please stop by the shop',
+    'STOP STOP',
+    'stop stop please',
+    'please please stop',
+    'Stop. Thanks',
+    'Stop texting me',
+    'STOP 🙂',
+    '🛑 STOP',
+    'Stop=',
+    'opt.out',
+    'opt out now',
+    'Yes please',
+    'please start',
+    'Help please',
+    'please help',
+    'help stop',
+    'stop help',
+    'HELP STOP!',
+    'please',
+    'pls.',
+    '!?…',
+    '\u200b\ufeff',
     'helpful',
     'Nie',
     'tak',
@@ -1022,8 +1087,9 @@ describe('matchConsentKeyword', () => {
       return { consent: keyword.consent, trigger: keyword.trigger, text };
     });
 
+  /** Words around a keyword that make it a message ("please", "pls" and "plz" do not, before or after an opt-out). */
   const fillerArbitrary = fc.constantFrom(
-    'please',
+    'thanks',
     'now',
     'proszę',
     'teraz',
@@ -1052,6 +1118,129 @@ describe('matchConsentKeyword', () => {
         },
       ),
       { numRuns: 2000 },
+    );
+  });
+
+  /** What may surround a keyword: white space, invisible format characters, punctuation. */
+  const edgeArbitrary = fc
+    .array(
+      fc.constantFrom(
+        ' ',
+        '\n',
+        '\u00a0',
+        '\u3000',
+        '\u200b',
+        '\ufeff',
+        '\u200e',
+        '\u2069',
+        '\u00ad',
+        '.',
+        '!',
+        '?',
+        ',',
+        ';',
+        ':',
+        '"',
+        "'",
+        '«',
+        '»',
+        '“',
+        '”',
+        '(',
+        ')',
+        '¡',
+        '¿',
+        '…',
+        '-',
+        '։',
+        '!\ufe0f',
+      ),
+      { maxLength: 8 },
+    )
+    .map((characters) => characters.join(''));
+
+  it('maps a keyword wrapped in any punctuation, white space and format characters to its canonical trigger', () => {
+    fc.assert(
+      fc.property(
+        keywordArbitrary,
+        edgeArbitrary,
+        edgeArbitrary,
+        ({ consent, trigger, text }, before, after) => {
+          // Act
+          const signal = matchConsentKeyword(`${before}${text}${after}`);
+
+          // Assess
+          expect(signal).toEqual({ consent, trigger });
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads a hyphen or an underscore between the words of a keyword as a space', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(['OPT', 'OUT', 'OPT OUT'], ['STOP', 'ALL', 'STOP ALL']),
+        fc.constantFrom('-', '_', '\u2010', '\u2013', ' - ', '__'),
+        edgeArbitrary,
+        ([first, second, trigger], joiner, after) => {
+          // Act
+          const signal = matchConsentKeyword(`${first?.toLowerCase()}${joiner}${second}${after}`);
+
+          // Assess
+          expect(signal).toEqual({ consent: 'opted_out', trigger });
+        },
+      ),
+    );
+  });
+
+  it('never reads a keyword after another word of letters, whatever separates them', () => {
+    fc.assert(
+      fc.property(
+        fc.string({
+          unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyzñąłśžāīσπτωΣΩաբգպստ'),
+          minLength: 1,
+          maxLength: 10,
+        }),
+        fc.constantFrom(' ', '  ', '\n', ', ', '. ', ' - ', '-', '_', '\u200b ', "'"),
+        keywordArbitrary,
+        edgeArbitrary,
+        (word, separator, { text }, edges) => {
+          // Prepare: a polite word before an opt-out is the one word allowed
+          fc.pre(!['PLEASE', 'PLS', 'PLZ'].includes(word.toUpperCase()));
+
+          // Act
+          const signal = matchConsentKeyword(`${edges}${word}${separator}${text}${edges}`);
+
+          // Assess
+          expect(signal).toBeUndefined();
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads an opt-out keyword with one polite word before or after it, and no other keyword', () => {
+    fc.assert(
+      fc.property(
+        keywordArbitrary,
+        fc.constantFrom('please', 'Please', 'PLEASE', 'pls', 'plz'),
+        fc.constantFrom(' ', ', ', ' - ', '\n', ': '),
+        fc.boolean(),
+        edgeArbitrary,
+        ({ consent, trigger, text }, polite, separator, first, edges) => {
+          // Prepare
+          const body = first ? `${polite}${separator}${text}` : `${text}${separator}${polite}`;
+
+          // Act
+          const signal = matchConsentKeyword(`${edges}${body}${edges}`);
+
+          // Assess
+          if (consent === 'opted_out') expect(signal).toEqual({ consent, trigger });
+          else expect(signal).toBeUndefined();
+        },
+      ),
+      { numRuns: 1000 },
     );
   });
 
@@ -1098,8 +1287,10 @@ describe('matchConsentKeyword', () => {
     );
     fc.assert(
       fc.property(fc.string({ minLength: MAX_KEYWORD_LENGTH + 1, maxLength: 400 }), (body) => {
-        // Prepare
-        fc.pre(body.trim().length > MAX_KEYWORD_LENGTH);
+        // Prepare: longer than the bound once white space, format characters and punctuation are trimmed
+        fc.pre(
+          body.replace(/^[\s\p{Cf}\p{P}\p{M}]+|[\s\p{Cf}\p{P}\p{M}]+$/gu, '').length > MAX_KEYWORD_LENGTH,
+        );
 
         // Act
         const signal = matchConsentKeyword(body);

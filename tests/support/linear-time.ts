@@ -26,6 +26,7 @@ import { classifyMailgunResponse } from '#shared/channels/email/outbound/mailgun
 import { sentMessageIdOf } from '#shared/channels/email/ses-message-id.ts';
 import { displayFileName } from '#shared/channels/file-name.ts';
 import { redactContactDetails } from '#shared/channels/provider-text.ts';
+import { matchConsentKeyword } from '#shared/channels/sms/inbound/keywords.ts';
 import { redactString } from '#shared/observability/redact.ts';
 import { FIXTURE_RECEIVED_AT } from '#tests/support/requests.ts';
 
@@ -126,6 +127,8 @@ export const LINEAR_TIME_SUBJECTS: Readonly<Record<string, (text: string) => unk
   /** Every log entry's strings: a provider's error text can reach a log field. */
   redactString: (text) => redactString(text),
   redactContactDetails: (text) => redactContactDetails(text),
+  /** An SMS body against the consent keywords: its edges trimmed before the length bound applies. */
+  matchConsentKeyword: (text) => matchConsentKeyword(text),
 };
 
 /** A full collection before each measurement, so garbage of earlier tests is not charged to it. */

@@ -15,11 +15,15 @@ type KeywordSet = Readonly<Record<ConsentChange, readonly Spelling[]>>;
 
 /**
  * The consent keywords, per language, canonical spellings in upper case. A message is one of them
- * when the whole of it, trimmed, with runs of white space as one space, folds to the same text:
- * compatibility forms decomposed (NFKD), combining marks dropped, upper-cased without a locale. So
- * case, Greek accents and final sigma ("στόπ", "Στοπ", "ΣΤΌΠ"), and Polish and Latvian diacritics
- * left out by a phone without the keyboard ("REZYGNUJE", "SAKT", "PALIDZIBA") do not matter.
- * Punctuation does, as in Twilio's defaults: "STOP." and "ΣΤΟΠ!" are messages, not keywords.
+ * when what is left of it, once its edges are trimmed, folds to the same text (`matchConsentKeyword`
+ * has the rule): compatibility forms decomposed (NFKD), combining marks, invisible format
+ * characters and Armenian in-word punctuation dropped, upper-cased without a locale, a hyphen or
+ * underscore read as a space. So case, Greek accents and final sigma ("στόπ", "Στοπ", "ΣΤΌΠ"),
+ * Polish and Latvian diacritics left out by a phone without the keyboard ("REZYGNUJE", "SAKT",
+ * "PALIDZIBA"), punctuation ("STOP.", "ΣΤΟΠ!", "\"Unsubscribe\"", "Ստո՜պ"), a zero-width space and
+ * "opt-out" or "opt_out" do not matter. Twilio's defaults need the bare word; the FCC's 2024
+ * revocation rule (24-18) takes any reasonable wording and these words per se, so the hub records
+ * the opt-outs Twilio lets through (its sender refuses SMS after them).
  *
  * - en: Twilio's default lists for long codes and toll-free numbers; and "OPT OUT", which the FCC's
  *   2024 revocation rule (24-18) counts as an opt-out per se although Twilio's defaults do not.
@@ -109,15 +113,49 @@ export const CONSENT_KEYWORDS: readonly ConsentKeyword[] = Object.entries(KEYWOR
     ),
 );
 
-/** No keyword is near this long: a longer message is not folded at all. */
+/** No keyword is near this long: a message longer than this once its edges are trimmed is not folded. */
 export const MAX_KEYWORD_LENGTH = 64;
 
-const COMBINING_MARKS = /\p{M}/gu;
-const WHITE_SPACE = /\s+/gu;
+/**
+ * What a message's edges may hold around a keyword: white space, invisible format characters (a
+ * zero-width space, a byte-order mark, a direction mark), punctuation ("STOP.", "¡Stop!", "(stop)",
+ * "«ΣΤΟΠ»", "Ստոպ։") and a combining mark left by one (the emoji selector of "STOP‼️"). Tested
+ * one character at a time: nothing here backtracks.
+ */
+const EDGE = /^[\s\p{Cf}\p{P}\p{M}]$/u;
+
+/** `text` without its edges (as EDGE says), scanned from each end: linear in the edges alone. */
+const withoutEdges = (text: string): string => {
+  let start = 0;
+  while (start < text.length) {
+    const character = String.fromCodePoint(text.codePointAt(start) ?? 0);
+    if (!EDGE.test(character)) break;
+    start += character.length;
+  }
+  let end = text.length;
+  while (end > start) {
+    const low = text.charCodeAt(end - 1);
+    const high = end - 2 >= start ? text.charCodeAt(end - 2) : 0;
+    const pair = low >= 0xdc00 && low <= 0xdfff && high >= 0xd800 && high <= 0xdbff;
+    const character = text.slice(pair ? end - 2 : end - 1, end);
+    if (!EDGE.test(character)) break;
+    end -= character.length;
+  }
+  return text.slice(start, end);
+};
+
+/**
+ * Dropped wherever they are: combining marks, invisible format characters, and the Armenian
+ * emphasis, exclamation and question marks, which are written over the stressed vowel inside the
+ * word ("Ստո՜պ" is "Stop!"), where other scripts put punctuation after it.
+ */
+const DROPPED = /[\p{M}\p{Cf}\u055B\u055C\u055E]/gu;
+/** White space, dashes ("opt-out", "opt–out") and connectors ("opt_out"): one space between words. */
+const BETWEEN_WORDS = /[\s\p{Pd}\p{Pc}]+/gu;
 
 /** The form a message and a keyword are compared in (linear time: no regex here backtracks). */
 const fold = (text: string): string =>
-  text.normalize('NFKD').replace(COMBINING_MARKS, '').toUpperCase().replace(WHITE_SPACE, ' ');
+  text.normalize('NFKD').replace(DROPPED, '').toUpperCase().replace(BETWEEN_WORDS, ' ');
 
 /** Each folded spelling and the signal it gives; two languages may share a word, not its meaning. */
 const SIGNALS: ReadonlyMap<string, ConsentSignal> = (() => {
@@ -135,11 +173,41 @@ const SIGNALS: ReadonlyMap<string, ConsentSignal> = (() => {
   return signals;
 })();
 
-/** Matches a message body against the keyword lists: the whole message, trimmed, any case. */
+/**
+ * The one word an opt-out keyword may have before or after it ("STOP please", "Please, stop!",
+ * "opt out pls"), folded. Opt-outs only: "Yes please" answers any question and would opt a customer
+ * back in, and "please help" is a question for the helpdesk, not the HELP keyword.
+ */
+const POLITE_WORDS: ReadonlySet<string> = new Set(['PLEASE', 'PLS', 'PLZ']);
+
+/** An opt-out keyword with one polite word before or after it in `folded`, punctuation between them allowed. */
+const politeOptOut = (folded: string): ConsentSignal | undefined => {
+  const first = folded.indexOf(' ');
+  if (first < 0) return undefined;
+  const last = folded.lastIndexOf(' ');
+  const rest = POLITE_WORDS.has(withoutEdges(folded.slice(0, first)))
+    ? folded.slice(first + 1)
+    : POLITE_WORDS.has(withoutEdges(folded.slice(last + 1)))
+      ? folded.slice(0, last)
+      : undefined;
+  const signal = rest === undefined ? undefined : SIGNALS.get(withoutEdges(rest));
+  return signal?.consent === 'opted_out' ? signal : undefined;
+};
+
+/**
+ * Matches a message body against the keyword lists. The whole message must be one keyword once
+ * white space, invisible format characters and punctuation are trimmed from both ends (what is left
+ * at most MAX_KEYWORD_LENGTH long), compared as `fold` makes it: any case, accents and format
+ * characters dropped, hyphens and underscores read as spaces ("Opt-out." is OPT OUT). An opt-out
+ * keyword may also have one of POLITE_WORDS before or after it. Any other word makes it a message
+ * ("don't stop", "stop by tomorrow", "STOP STOP", "help stop"), and so does an emoji or another
+ * symbol, which is not punctuation ("STOP 🙂").
+ */
 export const matchConsentKeyword = (body: string): ConsentSignal | undefined => {
-  const message = body.trim();
+  const message = withoutEdges(body);
   if (message.length === 0 || message.length > MAX_KEYWORD_LENGTH) return undefined;
-  return SIGNALS.get(fold(message));
+  const folded = fold(message);
+  return SIGNALS.get(folded) ?? politeOptOut(folded);
 };
 
 const OPT_OUT_TYPES: Readonly<Record<string, ConsentChange>> = {
