@@ -60,6 +60,8 @@ export class IngestPublishError extends Error {
     readonly failedEventIds: readonly string[],
     /** SQS error codes of the failed entries. */
     readonly errorCodes: readonly string[],
+    /** The whole call failed (after its own retries), not some of its entries. */
+    readonly wholeCall = false,
   ) {
     super(message);
   }
@@ -278,7 +280,49 @@ export class BatchEventPublisher implements EventPublisher {
     const batches = this.options.oneEntryPerGroupPerRequest
       ? chunkEntriesOnePerGroup(prepared, (entry) => entry.entry.MessageGroupId ?? '')
       : chunkEntries(prepared);
-    for (const batch of batches) await this.sendWithRetries(batch);
+    await this.sendAll(batches);
+  }
+
+  /**
+   * Every batch in turn. After a batch that left entries unqueued, the later batches still go, less
+   * the entries of the message groups that failed (queued after their earlier event was not, they
+   * would overtake it): an error then names every event not queued, so a caller publishing for
+   * several conversations at once (the recorder's and the sender's rounds) fails those alone, not
+   * the conversations whose events did go (before 2026-12-07 one conversation's refused entry failed
+   * every conversation of the batch, each to be dead-lettered at its last receive although its event
+   * was queued; found by a review, tests/recorder/publish-rounds.test.ts). A call that throws (after
+   * the sender's own retries) ends the publish: nothing after it is tried.
+   */
+  private async sendAll(batches: readonly (readonly PreparedEntry[])[]): Promise<void> {
+    const failedGroups = new Set<string>();
+    const notQueued: string[] = [];
+    const codes = new Set<string>();
+    let ended = false;
+    for (const batch of batches) {
+      const groupOf = (prepared: PreparedEntry) => prepared.entry.MessageGroupId ?? '';
+      const held = ended ? batch : batch.filter((prepared) => failedGroups.has(groupOf(prepared)));
+      const sent = ended ? [] : batch.filter((prepared) => !failedGroups.has(groupOf(prepared)));
+      for (const prepared of held) {
+        notQueued.push(prepared.eventId);
+        failedGroups.add(groupOf(prepared));
+      }
+      if (sent.length === 0) continue;
+      try {
+        await this.sendWithRetries(sent);
+      } catch (error) {
+        if (!(error instanceof IngestPublishError)) throw error;
+        const failedIds = new Set(error.failedEventIds);
+        for (const prepared of sent)
+          if (failedIds.has(prepared.eventId)) {
+            notQueued.push(prepared.eventId);
+            failedGroups.add(groupOf(prepared));
+          }
+        for (const code of error.errorCodes) codes.add(code);
+        if (error.wholeCall) ended = true;
+      }
+    }
+    if (notQueued.length > 0)
+      throw new IngestPublishError(`${notQueued.length} event(s) not queued`, notQueued, [...codes]);
   }
 
   private async claimChecked(event: HubEvent, index: number, eventJson: string): Promise<PreparedEntry> {
@@ -356,6 +400,7 @@ export class BatchEventPublisher implements EventPublisher {
         `SendMessageBatch failed: ${errorNameOf(error)}`,
         pending.map((prepared) => prepared.eventId),
         [errorNameOf(error)],
+        true,
       );
     }
   }

@@ -1,4 +1,4 @@
-import type { EventPublisher } from '#shared/aws/event-publisher.ts';
+import { type EventPublisher, IngestPublishError } from '#shared/aws/event-publisher.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 
 /** One message group's view of the shared publisher; `leave()` once the group has nothing more to publish. */
@@ -23,7 +23,8 @@ interface Waiting {
  * events in one call to the inner publisher (which packs them ten to a request). Each group still
  * awaits its own events before writing its done-marker, so the per-event crash guarantees hold.
  *
- * A round that fails fails every group in it: their events are redelivered and published again,
+ * A round that fails fails the groups whose events it did not queue (an IngestPublishError names
+ * them; any other error fails every group in it): their events are redelivered and published again,
  * which the queue's deduplication id and the consumers' event-id deduplication make harmless.
  */
 export const publishInRounds = (inner: EventPublisher, groups: number): (() => GroupPublisher) => {
@@ -39,7 +40,13 @@ export const publishInRounds = (inner: EventPublisher, groups: number): (() => G
         for (const member of round) member.resolve();
       },
       (error: unknown) => {
-        for (const member of round) member.reject(error);
+        // Only the groups whose events were not all queued fail (the error names those events);
+        // the others' events went and stay gone, so they carry on. Any other error fails them all.
+        const notQueued = error instanceof IngestPublishError ? new Set(error.failedEventIds) : undefined;
+        for (const member of round) {
+          if (notQueued && !member.events.some((event) => notQueued.has(event.id))) member.resolve();
+          else member.reject(error);
+        }
       },
     );
   };

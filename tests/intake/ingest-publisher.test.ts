@@ -207,6 +207,33 @@ describe('SqsEventPublisher', () => {
     expect(sqsMock).toHaveReceivedCommandTimes(SendMessageBatchCommand, 3);
   });
 
+  it('after a group’s event is not queued, sends the later batches without that group, and names every event not queued', async () => {
+    // Prepare: a1, a2 in conversation A, b1, b2 in B, one entry per group a request; SQS refuses A's entries
+    const { publisher } = publisherWith({ oneEntryPerGroupPerRequest: true });
+    const [a1, a2, b1, b2] = [
+      unsupportedEvent(0, 'conv_a'),
+      unsupportedEvent(1, 'conv_a'),
+      unsupportedEvent(2, 'conv_b'),
+      unsupportedEvent(3, 'conv_b'),
+    ];
+    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({
+      Successful: input.Entries.filter((entry) => entry.Id !== '0').map((entry) => ({ Id: entry.Id })),
+      Failed: input.Entries.filter((entry) => entry.Id === '0').map((entry) => ({
+        Id: entry.Id,
+        Code: 'ThrottlingException',
+        SenderFault: false,
+      })),
+    }));
+    // Act
+    const publishing = publisher.publish([a1, a2, b1, b2]);
+    // Assess: a1 tried three times; a2 never sent ahead of it; B's both queued; the error names A's two
+    await expect(publishing).rejects.toMatchObject({
+      failedEventIds: [a1?.id, a2?.id],
+      errorCodes: ['ThrottlingException'],
+    });
+    expect([0, 1, 2, 3].map(entriesOfCall)).toEqual([['0', '2'], ['0'], ['0'], ['3']]);
+  });
+
   it('does not retry entries SQS blames on the sender', async () => {
     // Prepare
     const { publisher } = publisherWith();

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { BatchEventPublisher, IngestPublishError } from '#shared/aws/event-publisher.ts';
 import type { EventPublisher } from '#shared/aws/sqs-event-publisher.ts';
 import type { HubEvent } from '#shared/contract/index.ts';
 import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
 import { publishInRounds } from '#shared/recorder/publish-rounds.ts';
+import { INGEST_QUEUE } from '#shared/resources/definitions.ts';
 import { messageEvent, minute, noStore, sqsEvent, statusEvent } from './factories.ts';
 
 /** Records every call of the inner publisher; fails the calls whose number is listed. */
@@ -102,6 +104,75 @@ describe('publishing a batch in rounds', () => {
     // Assess
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
     expect(calls).toEqual([[a1.id, b1.id], [b2.id]]);
+  });
+
+  it('fails only the group whose events a round did not queue', async () => {
+    // Prepare: the inner publisher queues B's event and names A's as not queued
+    const a1 = messageEvent('a', 'a-1', minute(1));
+    const b1 = messageEvent('b', 'b-1', minute(1));
+    const publisher: EventPublisher = {
+      publish: async () => {
+        throw new IngestPublishError('1 event(s) not queued', [a1.id], ['ThrottlingException']);
+      },
+    };
+    const join = publishInRounds(publisher, 2);
+    const [a, b] = [join(), join()];
+    // Act
+    const outcomes = await Promise.allSettled([a.publish([a1]), b.publish([b1])]);
+    // Assess
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'fulfilled']);
+  });
+
+  it('dead-letters at the last receive only the conversation whose helpdesk entry SQS kept refusing', async () => {
+    // Prepare: SQS refuses every entry of A's conversation (a hot partition), takes B's
+    const a1 = messageEvent('alice', 'wa-a1', minute(1));
+    const b1 = messageEvent('bob', 'wa-b1', minute(1));
+    const queued: string[] = [];
+    const publisher = new BatchEventPublisher({
+      sqs: {
+        sendMessageBatch: async ({ Entries }) => ({
+          Successful: Entries.filter((entry) => entry.MessageGroupId !== a1.subject).map((entry) => {
+            queued.push(entry.MessageGroupId ?? '');
+            return { Id: entry.Id };
+          }),
+          Failed: Entries.filter((entry) => entry.MessageGroupId === a1.subject).map((entry) => ({
+            Id: entry.Id,
+            Code: 'ThrottlingException',
+            SenderFault: false,
+          })),
+        }),
+      },
+      queueUrl: 'https://sqs.local/helpdesk.fifo',
+      overflow: { store: { put: async () => undefined }, bucket: 'bucket' },
+      oneEntryPerGroupPerRequest: true,
+      sleep: async () => undefined,
+    });
+    const moved: string[] = [];
+    const recorder = createRecorderService({
+      store: noStore,
+      publisher,
+      clock: () => new Date('2026-11-22T12:00:00.000Z'),
+      logger: createLogger({ level: 'error', write: () => {} }),
+      deadLetter: async (record) => {
+        moved.push(record.messageId);
+      },
+    });
+    const batch = (receive: number) =>
+      sqsEvent(
+        [
+          { id: 'A1', group: a1.subject, body: JSON.stringify(a1) },
+          { id: 'B1', group: b1.subject, body: JSON.stringify(b1) },
+        ],
+        receive,
+      );
+    // Act
+    const first = await recorder.handleSqsEvent(batch(1));
+    const last = await recorder.handleSqsEvent(batch(INGEST_QUEUE.consumerGivesUpAtReceive ?? 5));
+    // Assess: only B's events went (each receive) and B's record succeeded; A alone failed, then was moved
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: 'A1' }]);
+    expect(last.batchItemFailures).toEqual([]);
+    expect(moved).toEqual(['A1']);
+    expect(new Set(queued)).toEqual(new Set([b1.subject]));
   });
 
   it('lets the recorder send a batch of ten conversations in one publish call', async () => {
