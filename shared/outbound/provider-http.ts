@@ -1,3 +1,4 @@
+import { subscribe } from 'node:diagnostics_channel';
 import { readBoundedText } from '#shared/channels/provider-answer.ts';
 import type { ProviderError } from '#shared/contract/types.ts';
 
@@ -18,7 +19,10 @@ export interface ProviderRequest {
 
 export type ProviderCall =
   | { readonly kind: 'response'; readonly response: ProviderResponse }
-  /** The request never left (the connection was refused, the name did not resolve): safe to retry. */
+  /**
+   * The request never left (the connection was refused, the name did not resolve, the TLS handshake
+   * failed): safe to retry.
+   */
   | { readonly kind: 'not_sent'; readonly error: ProviderError }
   /** It may have left: a timeout or a connection lost after sending. Never resend blindly. */
   | { readonly kind: 'no_answer'; readonly error: ProviderError };
@@ -40,9 +44,55 @@ export const MAX_PROVIDER_ANSWER_BYTES = 256 * 1024;
 /** Node's fetch wraps socket errors; these codes mean nothing reached the provider. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
+/**
+ * The errors undici (Node's fetch) reports as its connection failing, before it had a socket to
+ * write the request to: the TCP connect or the TLS handshake (`undici:client:connectError`, the
+ * same error object fetch gives as its `cause`).
+ */
+const connectFailures = new WeakSet<object>();
+subscribe('undici:client:connectError', (message) => {
+  const error = (message as { error?: unknown } | null)?.error;
+  if (typeof error === 'object' && error !== null) connectFailures.add(error);
+});
+
+/** The certificate checks of Node's TLS client (OpenSSL's X509 verify errors, nodejs.org/api/tls.html). */
+const CERTIFICATE_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_CHAIN_TOO_LONG',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'INVALID_CA',
+  'INVALID_PURPOSE',
+  'PATH_LENGTH_EXCEEDED',
+  'HOSTNAME_MISMATCH',
+]);
+
+/**
+ * A TLS failure (the server's certificate refused, a handshake that failed: an https URL answered
+ * in plain HTTP) that undici reported as its connection failing, so before any request byte was
+ * written. The same codes after the connection was made (a record garbled mid-answer) may follow
+ * a request that arrived: those stay `no_answer`.
+ */
+const isTlsConnectFailure = (cause: unknown, code: string): boolean =>
+  (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || CERTIFICATE_CODES.has(code)) &&
+  typeof cause === 'object' &&
+  cause !== null &&
+  connectFailures.has(cause);
+
+const causeOf = (error: unknown): unknown => (error as { cause?: unknown } | null)?.cause;
+
 const causeCodeOf = (error: unknown): string | undefined => {
-  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
-  return typeof cause?.code === 'string' ? cause.code : undefined;
+  const code = (causeOf(error) as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
 };
 
 /**
@@ -74,6 +124,9 @@ export const callProvider = async (
     const code = causeCodeOf(error);
     if (code !== undefined && NOT_SENT_CODES.has(code)) {
       return { kind: 'not_sent', error: { code, title: 'connection failed before the request was sent' } };
+    }
+    if (code !== undefined && isTlsConnectFailure(causeOf(error), code)) {
+      return { kind: 'not_sent', error: { code, title: 'TLS handshake failed before the request was sent' } };
     }
     const name = error instanceof Error ? error.name : 'Error';
     return {

@@ -7,8 +7,10 @@ describe('one provider call', () => {
   let server: Server;
   let base = '';
   let hugeClosedEarly = false;
+  let requestsSeen = 0;
   beforeAll(async () => {
     server = createServer((request, response) => {
+      requestsSeen += 1;
       if (request.url === '/slow') return; // never answers: the client must give up
       if (request.url?.startsWith('/huge')) {
         // 8 MiB of two-byte characters, written as fast as the client reads them
@@ -88,5 +90,36 @@ describe('one provider call', () => {
     );
     // Assess
     expect(call).toMatchObject({ kind: 'not_sent', error: { code: 'ECONNREFUSED' } });
+  });
+
+  it('says a request never left when the TLS handshake failed: an https URL answered in plain HTTP', async () => {
+    // Prepare: the server above speaks plain HTTP; the client's TLS hello is no request to it.
+    const before = requestsSeen;
+    // Act
+    const call = await callProvider(
+      { method: 'POST', url: `${base.replace('http:', 'https:')}/ok`, headers: {}, body: '{}' },
+      { timeoutMs: 2000 },
+    );
+    // Assess
+    expect(call).toMatchObject({ kind: 'not_sent', error: { code: 'ERR_SSL_WRONG_VERSION_NUMBER' } });
+    expect(requestsSeen).toBe(before);
+  });
+
+  it('says a request may have left when a TLS error was not a failure to connect', async () => {
+    // Prepare: a fetch failing with a TLS code that the connection did not report as its connect
+    // failing (a record garbled mid-answer names the same code as a server not speaking TLS).
+    const tlsFailureAfterConnect = () =>
+      Promise.reject(
+        new TypeError('fetch failed', {
+          cause: Object.assign(new Error('wrong version number'), { code: 'ERR_SSL_WRONG_VERSION_NUMBER' }),
+        }),
+      );
+    // Act
+    const call = await callProvider(
+      { method: 'POST', url: 'https://provider.example/x', headers: {} },
+      { timeoutMs: 2000, fetch: tlsFailureAfterConnect },
+    );
+    // Assess
+    expect(call).toMatchObject({ kind: 'no_answer', error: { code: 'ERR_SSL_WRONG_VERSION_NUMBER' } });
   });
 });
