@@ -24,7 +24,7 @@ const responseOf = (name: string) => {
 describe('Twilio error classification', () => {
   it.each([
     ['21211-invalid-to', { kind: 'refused', reason: 'recipient_invalid', retryable: false }],
-    ['21608-trial-unverified', { kind: 'refused', reason: 'recipient_invalid', retryable: false }],
+    ['21608-trial-unverified', { kind: 'refused', reason: 'provider_error', retryable: false }],
     ['21614-not-mobile', { kind: 'refused', reason: 'recipient_invalid', retryable: false }],
     ['21635-landline', { kind: 'refused', reason: 'recipient_invalid', retryable: false }],
     ['21610-unsubscribed', { kind: 'refused', reason: 'opted_out', retryable: false }],

@@ -32,8 +32,9 @@ const REFUSALS: ReadonlyMap<number, Refusal> = new Map([
   [21211, { reason: 'recipient_invalid', retryable: false }],
   [21614, { reason: 'recipient_invalid', retryable: false }],
   [21635, { reason: 'recipient_invalid', retryable: false }],
-  // Trial accounts send only to verified numbers: the account must change, not the command.
-  [21608, { reason: 'recipient_invalid', retryable: false }],
+  // Trial accounts send only to verified numbers: the account must change, not the command, so it is
+  // a refusal of the hub's setup (as SES's sandbox), not of the recipient.
+  [21608, { reason: 'provider_error', retryable: false }],
   [63016, { reason: 'window_closed', retryable: false }],
   [21617, { reason: 'content_invalid', retryable: false }],
   // A parameter (Body, a ContentVariables value) over its character limit.
