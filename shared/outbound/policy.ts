@@ -164,8 +164,23 @@ export const decideSendPolicy = (input: {
     conversation.channel === 'messenger' &&
     command.sender.kind === 'agent' &&
     age < HUMAN_AGENT_HOURS;
-  const withinWindow =
-    withinStandardHours || (!humanAgentTag && isAdReplyWindowOpen(conversation.adReplyWindow, now));
+  const adWindowOpen = isAdReplyWindowOpen(conversation.adReplyWindow, now);
+  const withinWindow = withinStandardHours || (!humanAgentTag && adWindowOpen);
+  if (humanAgentTag && !adWindowOpen) {
+    // A reaction is a sender action: it carries no messaging_type and no tag, so HUMAN_AGENT cannot
+    // cover it (outbound.md §1.2, §7.5); it goes only where an untagged message would, the 24 hours or
+    // an ad's 7 days. Until 2026-12-07 an agent's reaction went after them, found by a review.
+    const reaction = firstUnsent((part) => part.type === 'reaction');
+    if (reaction >= 0) {
+      return {
+        ok: false,
+        reason: 'window_closed',
+        retryable: false,
+        failedField: `parts.${reaction}`,
+        detail: `${messengerClosedDetail(conversation)}; a reaction carries no HUMAN_AGENT tag, so only the agent's messages may go`,
+      };
+    }
+  }
   if (!withinWindow && !humanAgentTag) {
     const freeForm = firstUnsent((part) => !isTemplate(part));
     if (freeForm >= 0 || conversation.channel === 'messenger') {

@@ -66,6 +66,19 @@ describe('replies in the 7 days after a click-to-Messenger ad', () => {
     ]);
   });
 
+  it("sends a human agent's reaction 3 days after the ad message untagged, as a bot's goes", async () => {
+    // Prepare: a reaction is a sender action, which takes no HUMAN_AGENT tag; the ad's window carries it
+    const { conversationId } = await customerFromAd(daysBefore(3));
+    const reaction = { type: 'reaction' as const, targetProviderMessageId: `m_ad${customer}`, emoji: '👍' };
+    await hub.enqueue(sendCommand(conversationId, 'agent-reaction', [reaction]));
+    // Act
+    await hub.runOutbox();
+    // Assess
+    expect(hub.provider.calls.map((call) => call.message.part.type)).toEqual(['reaction']);
+    const [sent] = outcomesOf(await hub.pipeline.takeHelpdesk());
+    expect(sent?.type).toBe('switchboard.message.sent');
+  });
+
   it("refuses a bot's reply 8 days after the ad message without calling the provider", async () => {
     // Prepare
     const { conversationId } = await customerFromAd(daysBefore(8));

@@ -1462,6 +1462,42 @@ describe('send commands', () => {
     expect(hub.provider.calls[0]?.context.policy).toEqual({ withinWindow: false, humanAgentTag: false });
   });
 
+  it('refuses a human agent’s Messenger reaction past the 24 hours without calling the provider, but tags their text HUMAN_AGENT', async () => {
+    // Prepare: a Messenger customer who last wrote two days before T0 (inside the agent's 7 days)
+    const n = ++customer;
+    const { conversationId } = await openCustomerConversation(
+      hub,
+      { prefix: '4915550', tag: 'in' },
+      n,
+      new Date(T0.getTime() - 48 * 3_600_000).toISOString(),
+      'messenger',
+    );
+    const reaction = { type: 'reaction' as const, targetProviderMessageId: `wamid.in${n}`, emoji: '👍' };
+    await hub.enqueue(sendCommand(conversationId, 'late-reaction', [reaction]));
+    await hub.enqueue(
+      sendCommand(conversationId, 'late-text-then-reaction', [{ type: 'text', text: 'On it.' }, reaction]),
+    );
+    await hub.enqueue(sendCommand(conversationId, 'late-agent-text'));
+    // Act
+    await hub.runOutbox();
+    // Assess: a sender action carries no tag, so no reaction (nor the command holding one) reached Meta
+    const events = await outcomes();
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.message.send_failed',
+      'switchboard.message.send_failed',
+      'switchboard.message.sent',
+    ]);
+    expect((events[0] as Failed).data).toMatchObject({
+      reason: 'window_closed',
+      failedField: 'parts.0',
+      retryable: false,
+    });
+    expect((events[1] as Failed).data).toMatchObject({ reason: 'window_closed', failedField: 'parts.1' });
+    expect(hub.provider.calls.map((call) => [call.message.part.type, call.context.policy])).toEqual([
+      ['text', { withinWindow: false, humanAgentTag: true }],
+    ]);
+  });
+
   it('refuses marketing templates to a customer who stopped marketing, and utility templates still go', async () => {
     // Prepare
     const { wa, conversationId } = await openConversation();

@@ -7,7 +7,7 @@ import { ATTACHMENT_TYPES, reactionFor } from './limits.ts';
  * Send API bodies (`POST /{page-id}/messages` or `/me/messages`, see messagesNodeOf; outbound.md
  * 1.2, Send API reference, sender actions guide): a message with `messaging_type` (and the
  * HUMAN_AGENT tag outside the window), or a sender action (react/unreact, mark_seen, typing_on)
- * with the recipient only.
+ * with the recipient only: no tag covers it, so the send policy refuses a reaction after the window.
  */
 
 type Json = Record<string, unknown>;
