@@ -891,7 +891,10 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       } satisfies Body<typeof ConsentHistorySchema>);
     },
 
-    /** The other person merged into the one in the path; a retried request answers the same merge. */
+    /**
+     * The other person merged into the one in the path; a retried request, or one sent twice at once,
+     * answers the same merge.
+     */
     mergeContact: async ({ params, body }: RouteInput): Promise<ApiResponse> => {
       const surviving = parseOr400(ContactIdSchema, params.contactId, 'path.contactId');
       const request = parseOr400(ContactMergeRequestSchema, body, 'body');

@@ -84,7 +84,10 @@ const MergeItemSchema = z.looseObject({
   into: ContactIdSchema,
   reason: z.string(),
   mergedAt: z.string(),
-  /** The conversations the merge moved (a string set), so a retried merge answers the same. */
+  /**
+   * The conversations the merge moved (a string set), each noted before it moved, so a retried merge,
+   * or the same merge tried at once, answers the same.
+   */
   moved: z.instanceof(Set).optional(),
   /** Set once the written merge found itself in no cycle: it stands, and may move conversations. */
   checked: z.boolean().optional(),
@@ -384,7 +387,9 @@ interface MergeRequest {
  * once), then the check for a cycle through it (settleMerge), then each conversation of the
  * discarded person moved to the surviving one's current person. Running it again with the same pair
  * (a retried request, a crash half-way) checks again, finishes the moves and answers the same merge,
- * or the cycle when this merge is the one a cycle withdrew.
+ * or the cycle when this merge is the one a cycle withdrew. So does a try whose put found the person
+ * merged meanwhile into the same survivor (the same request twice at once: a double submit, a quick
+ * retry); one merged elsewhere meanwhile is refused as already merged.
  */
 export const mergePeople = async (context: TableContext, request: MergeRequest): Promise<MergeOutcome> => {
   const { surviving, discarded } = request;
@@ -398,17 +403,24 @@ export const mergePeople = async (context: TableContext, request: MergeRequest):
     if (target === discarded) return { outcome: 'refused', reason: 'cycle' };
     if (!(await hasConversations(context, target)) || !(await hasConversations(context, discarded)))
       return { outcome: 'refused', reason: 'unknown' };
-    const refused = (await shapeRefusal(context, merge, target)) ?? (await putMerge(context, merge));
+    const refused = await shapeRefusal(context, merge, target);
     if (refused) return { outcome: 'refused', reason: refused };
+    // Merged meanwhile: read again, answered as a retry when into the same survivor (its merge, its
+    // event), else refused. Until 2026-12-07 the same request sent twice at once answered 200 and
+    // 409 "already merged into another one" (found by a review).
+    if (!(await putMerge(context, merge))) return mergePeople(context, request);
   }
   // The checks above ran before the put (a first try), or not at all (a retry).
   if (!(await settleMerge(context, merge))) return { outcome: 'refused', reason: 'cycle' };
   const moved = await moveMerged(context, merge, (contactId) => settledPerson(context, contactId));
-  if (moved.size > 0) await noteMoved(context, merge, moved);
+  // A try of the same merge at once may have moved some before this one listed them: it noted them
+  // first (moveMerged), so they are read here, and every try answers the same conversations.
+  const now = await readLiveMerge(context, discarded);
+  const noted = now && isSameMerge(now.merge, merge) ? now.merge.moved : merge.moved;
   return {
     outcome: 'merged',
     merge,
-    conversationIds: [...new Set([...merge.moved, ...moved])].sort(),
+    conversationIds: [...new Set([...noted, ...moved])].sort(),
   };
 };
 
@@ -449,8 +461,8 @@ const shapeRefusal = async (
   return undefined;
 };
 
-/** Writes a new merge's item, unchecked; `already-merged` when the person was discarded meanwhile. */
-const putMerge = async (context: TableContext, merge: PersonMerge): Promise<'already-merged' | undefined> => {
+/** Writes a new merge's item, unchecked; false when the person was discarded meanwhile (into anyone). */
+const putMerge = async (context: TableContext, merge: PersonMerge): Promise<boolean> => {
   try {
     const output = await context.client.send(
       new PutItemCommand({
@@ -468,9 +480,9 @@ const putMerge = async (context: TableContext, merge: PersonMerge): Promise<'alr
       }),
     );
     track(context, 'PutItem', output);
-    return undefined;
+    return true;
   } catch (error) {
-    if (isConditionFailure(error)) return 'already-merged';
+    if (isConditionFailure(error)) return false;
     throw error;
   }
 };
@@ -481,11 +493,14 @@ const MAX_MOVE_ROUNDS = MAX_MERGE_DEPTH;
 /**
  * Moves a checked merge's discarded person's conversations to the person the survivor stands for
  * (`personOf` resolves it), in MOVE_PASSES passes over the discarded person's partition; answers
- * the conversations moved. That person is resolved again after the passes (one GetItem when they
- * still stand): a merge of them made meanwhile (B into C while this is A into B) may have made its
- * own passes over their partition before these moves landed there, and nothing else would carry
- * them on. So they follow, to the person resolved then, and the passes are made again. Until
- * 2026-12-06 they stayed filed under the discarded B, out of C's journey (found by a review).
+ * the conversations moved. Those a pass lists are noted on the merge's item before they move
+ * (noteMoved), so a try of the same merge at once, which no longer finds them there, answers them
+ * too (one erased meanwhile stays noted). That person is resolved again after the passes (one
+ * GetItem when they still stand): a merge of them made meanwhile (B into C while this is A into B)
+ * may have made its own passes over their partition before these moves landed there, and nothing
+ * else would carry them on. So they follow, to the person resolved then, and the passes are made
+ * again. Until 2026-12-06 they stayed filed under the discarded B, out of C's journey (found by a
+ * review).
  */
 const moveMerged = async (
   context: TableContext,
@@ -493,17 +508,19 @@ const moveMerged = async (
   personOf: (contactId: string) => Promise<string>,
 ): Promise<Set<string>> => {
   const moved = new Set<string>();
+  const noted = new Set(merge.moved);
   let target = await personOf(merge.survivingContactId);
   for (let round = 0; round < MAX_MOVE_ROUNDS; round++) {
-    for (let pass = 0; pass < MOVE_PASSES; pass++)
-      await mapConcurrently(
-        await conversationIdsOf(context, merge.discardedContactId),
-        MOVE_CONCURRENCY,
-        async (conversationId) => {
-          if ((await setConversationPerson(context, conversationId, target)) !== 'gone')
-            moved.add(conversationId);
-        },
-      );
+    for (let pass = 0; pass < MOVE_PASSES; pass++) {
+      const listed = await conversationIdsOf(context, merge.discardedContactId);
+      const unnoted = new Set(listed.filter((conversationId) => !noted.has(conversationId)));
+      if (unnoted.size > 0) await noteMoved(context, merge, unnoted);
+      for (const conversationId of unnoted) noted.add(conversationId);
+      await mapConcurrently(listed, MOVE_CONCURRENCY, async (conversationId) => {
+        if ((await setConversationPerson(context, conversationId, target)) !== 'gone')
+          moved.add(conversationId);
+      });
+    }
     const now = await personOf(target);
     if (now === target) break;
     const next = now;
@@ -544,16 +561,17 @@ export const linkPerson = async (
     if (await hasOwn(context, discarded, request.conversationId)) return 'has-own';
     const target = await resolvePerson(context, surviving);
     if (target === discarded) return 'cycle';
-    const refused = (await shapeRefusal(context, merge, target)) ?? (await putMerge(context, merge));
+    const refused = await shapeRefusal(context, merge, target);
     if (refused) return refused;
+    // Linked meanwhile (two webhooks at once): finished as that link when to the same survivor.
+    if (!(await putMerge(context, merge))) return linkPerson(context, request);
   }
   const walk = await walkMerges(context, discarded, MAX_CYCLE_HOPS);
   const own = walk.merges[0];
   if (!own || !isSameMerge(own.merge, merge)) return 'already-merged';
   if (walk.loopsTo !== undefined) return 'cycle';
   if (!own.checked && !(await markChecked(context, merge))) return 'already-merged';
-  const moved = await moveMerged(context, merge, (contactId) => resolvePerson(context, contactId));
-  if (moved.size > 0) await noteMoved(context, merge, moved);
+  await moveMerged(context, merge, (contactId) => resolvePerson(context, contactId));
   return 'linked';
 };
 
@@ -584,10 +602,11 @@ const thisMergeValues = (merge: PersonMerge) => ({
 });
 
 /**
- * Adds what this try moved to this very merge's item (its `into` and `mergedAt`, not undone). A stale
- * try finishing after an unmerge, or after a new merge of the same person replaced its record, adds
- * nothing: `moved` on an item means that merge was checked, and lists what it moved. Its moves are
- * answered all the same, as those of a merge undone meanwhile (the unmerge's passes move them back).
+ * Adds what this try is about to move to this very merge's item (its `into` and `mergedAt`, not
+ * undone). A stale try running on after an unmerge, or after a new merge of the same person replaced
+ * its record, adds nothing: `moved` on an item means that merge was checked, and lists what it moved.
+ * Its moves are answered all the same, as those of a merge undone meanwhile (the unmerge's passes
+ * move them back).
  */
 const noteMoved = async (context: TableContext, merge: PersonMerge, moved: ReadonlySet<string>) => {
   try {

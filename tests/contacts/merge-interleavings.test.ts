@@ -105,7 +105,7 @@ describe('merges interleaved with other tries', () => {
     );
 
   it("a stale try's moves are not noted on a new merge of the same person made after an unmerge", async () => {
-    // Prepare: A and B write; a try of A into B (minute 2) is held just before it notes what it moved,
+    // Prepare: A and B write; a try of A into B (minute 2) is held just before it notes what it moves,
     // and meanwhile the merge is undone and A is merged into B again by a try that crashes after its put.
     const phones = ['+306912355001', '+306912355002'] as const;
     const [a, b] = phones.map(personOf) as [string, string];

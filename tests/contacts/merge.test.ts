@@ -442,6 +442,81 @@ describe('explicit merge and unmerge of people', () => {
       expect([...HELPDESK_API_TABLE_ACTIONS, ...RECORDER_TABLE_ACTIONS] as string[]).toContain(action);
   });
 
+  it('answers the same merge sent twice at once (a double submit) with that merge twice: 200, one event id', async () => {
+    // Prepare: each round, two people; the merge's PutItem of each request waits until both requests
+    // have found no merge and reached it, so they race every round.
+    const published: HubEvent[] = [];
+    let arrived = 0;
+    let release: () => void = () => {};
+    let bothFoundNone = Promise.resolve();
+    const racing: TableContext = {
+      ...context,
+      client: {
+        send: (async (command: { constructor: { name: string }; input: { Item?: { into?: unknown } } }) => {
+          if (command.constructor.name === 'PutItemCommand' && command.input.Item?.into !== undefined) {
+            arrived += 1;
+            if (arrived === 2) release();
+            await bothFoundNone;
+          }
+          return context.client.send(command as never);
+        }) as TableContext['client']['send'],
+      },
+    };
+    const api = quietHelpdeskApi(emulators, counting(racing), () => new Date(), {
+      publishEvent: async (event) => void published.push(event),
+    });
+    const rounds: {
+      statuses: number[];
+      bodies: unknown[];
+      eventIds: string[];
+      stands: string | undefined;
+    }[] = [];
+    // Act: five rounds (a race), each the same request twice at once.
+    for (let round = 0; round < 5; round++) {
+      const [survivor, discarded] = [`+30691234${8100 + round}`, `+30691234${8200 + round}`].map(
+        (phone, index) => ({ phone, id: personOf('sms', phone), sid: `SMtwice${round}-${index}` }),
+      ) as [Person, Person];
+      for (const person of [survivor, discarded])
+        await recorder.recordEvent(messageFrom('sms', person.phone, person.sid, minute(1)));
+      arrived = 0;
+      bothFoundNone = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      published.length = 0;
+      const path = `/v1/contacts/${survivor.id}/merge`;
+      const merge = () =>
+        api(
+          apiRequest('POST', path, {
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ contactId: discarded.id, reason: 'same customer' }),
+          }),
+        );
+      const responses = await Promise.all([merge(), merge()]);
+      for (const response of responses) expectDocumentedAnswer('POST', path, response);
+      rounds.push({
+        statuses: responses.map(({ status }) => status),
+        bodies: responses.map(({ body }) => body),
+        eventIds: [
+          ...new Set(
+            published.filter(({ type }) => type === 'switchboard.contact.merged').map(({ id }) => id),
+          ),
+        ],
+        stands: (await readMerge(context, discarded.id))?.survivingContactId,
+      });
+      expect(rounds.at(-1)?.stands).toBe(survivor.id);
+    }
+    // Assess: both calls answer the one merge made (before 2026-12-07 the second answered 409 "already
+    // merged into another one"), and publish it under one event id.
+    for (const { statuses, bodies, eventIds } of rounds) {
+      expect(statuses).toEqual([200, 200]);
+      expect(bodies[1]).toEqual(bodies[0]);
+      expect(bodies[0]).toMatchObject({ reason: 'same customer', conversationIds: [expect.any(String)] });
+      expect(eventIds).toHaveLength(1);
+    }
+    for (const action of calls)
+      expect([...HELPDESK_API_TABLE_ACTIONS, ...RECORDER_TABLE_ACTIONS] as string[]).toContain(action);
+  });
+
   describe('reads of a person after merges', () => {
     /** The helpdesk API's answer, checked against the published document. */
     const request = async (method: string, path: string, body?: unknown) => {
