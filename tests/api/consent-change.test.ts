@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ApiResponse } from '#shared/api/http.ts';
 import type { HelpdeskApi } from '#shared/api/router.ts';
 import { localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
@@ -8,14 +8,11 @@ import {
   contactConversationId,
 } from '#shared/contract/index.ts';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
-import type { RecorderService } from '#shared/recorder/batch-recorder.ts';
 import { consentKeysFor, readContactConsent } from '#shared/store/contacts.ts';
 import { loadConversation } from '#shared/store/conversations.ts';
-import type { TableContext } from '#shared/store/table.ts';
 import { minute, whatsAppMessageFrom } from '#tests/recorder/factories.ts';
+import { useEmulatedTable } from '#tests/support/emulated-table.ts';
 import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
-import { quietRecorder } from '#tests/support/quiet-recorder.ts';
 import { apiRequest } from '#tests/support/requests.ts';
 
 /*
@@ -31,37 +28,29 @@ const first: BusinessEndpoint = { type: 'whatsapp_phone_number', id: 'consent-ch
 const second: BusinessEndpoint = { type: 'whatsapp_phone_number', id: 'consent-change-two' };
 
 describe('a consent change the helpdesk records for a person', () => {
-  let emulators: RunningEmulators;
-  let table: TableContext;
-  let recorder: RecorderService;
-  let api: HelpdeskApi;
-
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    table = { client: emulators.clients.dynamodb, tableName: emulators.resources.tableName, now: () => NOW };
-    recorder = quietRecorder(table, () => NOW);
-    api = quietHelpdeskApi(emulators, table, () => NOW);
-  }, 120_000);
-  afterAll(async () => {
-    await emulators?.stop();
-  });
+  const table = useEmulatedTable();
+  const api: HelpdeskApi = (request) => quietHelpdeskApi(table.emulators, table.context, () => NOW)(request);
 
   /** What the sender reads for a conversation: its consent under every identifier it knows. */
   const senderReads = async (conversationId: string) => {
-    const state = (await loadConversation(table, conversationId)).model?.state;
+    const state = (await loadConversation(table.context, conversationId)).model?.state;
     if (!state) throw new Error(`no conversation ${conversationId}`);
-    return readContactConsent(table, localPseudonymKey, consentKeysFor(state.channel, state.contact));
+    return readContactConsent(table.context, localPseudonymKey, consentKeysFor(state.channel, state.contact));
   };
 
   it('refuses marketing in a later conversation that knows the customer by the wa_id alone', async () => {
     // Prepare: opened by the BSUID alone, then a webhook naming both makes it the phone number's person
     const bsuid: ChannelIdentity = { type: 'bsuid', value: 'GR.consent-change-1' };
     const wa: ChannelIdentity = { type: 'wa_id', value: '306912345801' };
-    await recorder.recordEvent(whatsAppMessageFrom(first, [bsuid], 'wamid.consent-change-1', minute(1)));
-    await recorder.recordEvent(whatsAppMessageFrom(first, [bsuid, wa], 'wamid.consent-change-2', minute(2)));
+    await table.recorder.recordEvent(
+      whatsAppMessageFrom(first, [bsuid], 'wamid.consent-change-1', minute(1)),
+    );
+    await table.recorder.recordEvent(
+      whatsAppMessageFrom(first, [bsuid, wa], 'wamid.consent-change-2', minute(2)),
+    );
     const person = contactIdFor('whatsapp', { identities: [wa] }, '');
     const opened = contactConversationId('whatsapp', first, bsuid);
-    expect((await loadConversation(table, opened)).model?.state.contactId).toBe(person);
+    expect((await loadConversation(table.context, opened)).model?.state.contactId).toBe(person);
     // Act: the opt-out, then the customer writes to the second number naming the wa_id alone
     const answer: ApiResponse = await api(
       apiRequest('POST', `/v1/contacts/${person}/consent`, {
@@ -69,11 +58,11 @@ describe('a consent change the helpdesk records for a person', () => {
         body: JSON.stringify({ channel: 'whatsapp', consent: 'opted_out', evidence: 'phone call' }),
       }),
     );
-    await recorder.recordEvent(whatsAppMessageFrom(second, [wa], 'wamid.consent-change-3', minute(5)));
+    await table.recorder.recordEvent(whatsAppMessageFrom(second, [wa], 'wamid.consent-change-3', minute(5)));
     const later = contactConversationId('whatsapp', second, wa);
     // Assess: both conversations read the opt-out, and the ledger lists the change once
     expect(answer.status).toBe(200);
-    expect((await loadConversation(table, later)).model?.state.contactId).toBe(person);
+    expect((await loadConversation(table.context, later)).model?.state.contactId).toBe(person);
     expect((await senderReads(opened)).whatsapp_marketingConsent?.consent).toBe('opted_out');
     expect((await senderReads(later)).whatsapp_marketingConsent?.consent).toBe('opted_out');
     const ledger = await api(apiRequest('GET', `/v1/contacts/${person}/consent`));
