@@ -4,6 +4,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { UpgradeInput } from '#shared/aws/channel-secret-upgrade.ts';
 import { SECRET_SECTIONS } from '#shared/channels/registry.ts';
+import { grantKeyThrough } from './grants.ts';
 import { HubFunction } from './hub-function.ts';
 import type { HubStorage } from './hub-storage.ts';
 
@@ -61,7 +62,7 @@ export class ChannelSecretUpgrade extends Construct {
         resources: sectionSecrets.map((secret) => secret.secretArn),
       }),
     );
-    storage.dataKey?.grant(this.function, 'kms:Decrypt', 'kms:GenerateDataKey');
+    grantKeyThrough(this.function, storage.dataKey, 'secretsmanager', ['kms:Decrypt', 'kms:GenerateDataKey']);
 
     const properties: UpgradeInput = {
       legacySecretId: storage.legacyChannelSecret.secretArn,

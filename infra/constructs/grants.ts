@@ -1,4 +1,4 @@
-import { Names, Stack } from 'aws-cdk-lib';
+import { Aws, Names, Stack } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -18,10 +18,41 @@ const addStatement = (grantee: iam.IGrantable, actions: string[], resources: str
   iam.Grant.addToPrincipal({ grantee, actions, resourceArns: resources });
 };
 
+/** The AWS services that use the customer-managed data key for the hub's functions and consumers. */
+export type KeyUsingService = 'sqs' | 'dynamodb' | 'secretsmanager';
+
+/**
+ * Key actions on the customer-managed data key, only through `service` (`kms:ViaService`): no hub
+ * code calls KMS itself, so a role may use the key only as SQS, DynamoDB or Secrets Manager use it
+ * for that role's own calls, never decrypt with it directly (until 2026-12-07 every grant allowed
+ * direct `kms:Decrypt` on the one key of the table, the queues and every secret, the webhooks' and
+ * the helpdesk's policy included; found by a review, tests/infra/customer-managed-key.test.ts).
+ * https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service
+ */
+export const grantKeyThrough = (
+  grantee: iam.IGrantable,
+  key: kms.IKey | undefined,
+  service: KeyUsingService,
+  actions: readonly string[],
+): void => {
+  if (!key) return;
+  iam.Grant.addToPrincipal({
+    grantee,
+    actions: [...actions],
+    resourceArns: [key.keyArn],
+    conditions: keyThrough(service),
+  });
+};
+
+/** The condition of a data-key statement: the key used through `service` in the stack's region. */
+export const keyThrough = (service: KeyUsingService): Record<string, Record<string, string>> => ({
+  StringEquals: { 'kms:ViaService': `${service}.${Aws.REGION}.amazonaws.com` },
+});
+
 /** Sends to a queue: SendMessage, plus the key calls SQS makes for an SSE-KMS queue. */
 export const grantSendMessage = (grantee: iam.IGrantable, queue: sqs.IQueue, key?: kms.IKey): void => {
   addStatement(grantee, ['sqs:SendMessage'], [queue.queueArn]);
-  key?.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
+  grantKeyThrough(grantee, key, 'sqs', ['kms:GenerateDataKey', 'kms:Decrypt']);
 };
 
 export interface QueueTriggerOptions {
@@ -59,7 +90,7 @@ export const addQueueTrigger = (
     ],
     [queue.queueArn],
   );
-  queue.encryptionMasterKey?.grantDecrypt(fn);
+  grantKeyThrough(fn, queue.encryptionMasterKey, 'sqs', ['kms:Decrypt']);
   return mapping;
 };
 
@@ -70,7 +101,7 @@ export const grantReadSecret = (
   key?: kms.IKey,
 ): void => {
   addStatement(grantee, ['secretsmanager:GetSecretValue'], [secret.secretArn]);
-  key?.grant(grantee, 'kms:Decrypt');
+  grantKeyThrough(grantee, key, 'secretsmanager', ['kms:Decrypt']);
 };
 
 /** Nag appliesTo entry for an object wildcard under a bucket prefix. */
@@ -209,7 +240,7 @@ export const grantTableItems = (
         }
       : {}),
   });
-  key?.grant(grantee, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey');
+  grantKeyThrough(grantee, key, 'dynamodb', ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey']);
 };
 
 /**
@@ -242,5 +273,5 @@ export const grantIndexQuery = (
   key?: kms.IKey,
 ): void => {
   addStatement(grantee, ['dynamodb:Query'], [`${table.tableArn}/index/${indexName}`]);
-  key?.grant(grantee, 'kms:Decrypt');
+  grantKeyThrough(grantee, key, 'dynamodb', ['kms:Decrypt']);
 };

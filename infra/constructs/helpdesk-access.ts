@@ -6,6 +6,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
+import { keyThrough } from './grants.ts';
 
 export interface HelpdeskAccessProps {
   readonly helpdeskQueue: sqs.IQueue;
@@ -100,6 +101,8 @@ export class HelpdeskAccess extends Construct {
           // Decrypt to read the queues; GenerateDataKey to send to the encrypted outbox (the bucket is SSE-S3: no key).
           actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
           resources: [props.dataKey.keyArn],
+          // Only as SQS uses it for the helpdesk's own receives and sends, never to decrypt directly.
+          conditions: keyThrough('sqs'),
         }),
       );
     }

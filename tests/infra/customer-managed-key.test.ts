@@ -31,6 +31,7 @@ interface PolicyStatement {
   readonly Effect: string;
   readonly Action: string | string[];
   readonly Resource: Json;
+  readonly Condition?: Json;
 }
 
 const resources = template.toJSON().Resources as Record<string, Resource>;
@@ -160,13 +161,32 @@ const needs: Need[] = [...principals].flatMap(([principal, statements]) =>
   ),
 );
 
-/** Whether the principal may call `keyAction` on the key. */
-const mayUseKey = (principal: string, key: string, keyAction: string): boolean =>
+/** The service that uses each kind of encrypted resource's key for its caller (`kms:ViaService`). */
+const SERVICE_OF: Record<string, string> = {
+  'AWS::SQS::Queue': 'sqs',
+  'AWS::SNS::Topic': 'sns',
+  'AWS::DynamoDB::Table': 'dynamodb',
+  'AWS::SecretsManager::Secret': 'secretsmanager',
+};
+
+/** The service a key statement is limited to (`kms:ViaService`, `<service>.<region>.amazonaws.com`), if any. */
+const viaServiceOf = (statement: PolicyStatement): string | undefined => {
+  const condition = (statement.Condition as Record<string, Record<string, Json>> | undefined)?.StringEquals;
+  const via = condition?.['kms:ViaService'];
+  return via === undefined ? undefined : (/"([a-z]+)\./.exec(JSON.stringify(via))?.[1] ?? '?');
+};
+
+/** Whether the principal may call `keyAction` on the key, as the service of `resource` uses it. */
+const mayUseKey = (principal: string, key: string, keyAction: string, resource: string): boolean =>
   allowed(principals.get(principal) ?? []).some(
     (statement) =>
       asArray(statement.Action).some((pattern) => globMatches(pattern, keyAction)) &&
-      asArray(statement.Resource).some((target) => target === '*' || referenced(target).includes(key)),
+      asArray(statement.Resource).some((target) => target === '*' || referenced(target).includes(key)) &&
+      [undefined, SERVICE_OF[resources[resource]?.Type ?? '']].includes(viaServiceOf(statement)),
   );
+
+/** The stack's customer-managed data key (the one the table is encrypted with). */
+const dataKey = [...keyOf].find(([id]) => resources[id]?.Type === 'AWS::DynamoDB::Table')?.[1];
 
 describe('a customer-managed key', () => {
   it('encrypts every queue, the table and both secrets of the hub', () => {
@@ -183,13 +203,30 @@ describe('a customer-managed key', () => {
   it('may be used by every principal for every call it may make on what the key encrypts', () => {
     // Act
     const missing = needs
-      .filter((need) => !mayUseKey(need.principal, need.key, need.keyAction))
+      .filter((need) => !mayUseKey(need.principal, need.key, need.keyAction, need.resource))
       .map(
         (need) =>
           `${need.principal}: ${need.action} on ${need.resource} needs ${need.keyAction} on ${need.key}`,
       );
     // Assess
     expect([...new Set(missing)]).toEqual([]);
+  });
+
+  it('is used by every principal only through the service whose data it encrypts, never directly', () => {
+    // Act: every statement of every principal that names the data key
+    const direct = [...principals].flatMap(([principal, statements]) =>
+      allowed(statements)
+        .filter((statement) =>
+          asArray(statement.Resource).some(
+            (target) => dataKey !== undefined && referenced(target).includes(dataKey),
+          ),
+        )
+        .filter((statement) => !['sqs', 'dynamodb', 'secretsmanager'].includes(viaServiceOf(statement) ?? ''))
+        .map((statement) => `${principal}: ${asArray(statement.Action).join(',')}`),
+    );
+    // Assess
+    expect(dataKey).toBeDefined();
+    expect(direct).toEqual([]);
   });
 
   it('is checked for every function and for each kind of call', () => {
