@@ -75,7 +75,8 @@ export const QUOTAS = {
     unit: 'concurrent executions',
     raise: 'quota increase, to tens of thousands (a new account may start lower: AWS raises it with usage)',
     source: 'https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html',
-    warnedBy: 'RecorderThrottles, WebhookThrottles (function URLs), Webhook5xxRate',
+    warnedBy:
+      'RecorderThrottles, WebhookThrottles (function URLs), Webhook5xxRate, AttentionSweeperNotRunning (the sweeper, after 15 minutes)',
   },
   lambdaSyncPerFunction: {
     name: 'Lambda synchronous invocations, one webhook function with function-URL ingress',

@@ -269,6 +269,7 @@ export class SwitchboardStack extends Stack {
           : []),
       ],
       attentionSweeperFunction: this.attentionSweeper.function,
+      attentionSweepInterval: this.attentionSweeper.interval,
       helpdeskQueue: this.storage.helpdesk.queue,
       mediaQueue: this.storage.media.queue,
       mediaFetcherFunction: this.mediaFetcher.function,

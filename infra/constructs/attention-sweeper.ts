@@ -46,10 +46,13 @@ export interface AttentionSweeperProps {
 export class AttentionSweeper extends Construct {
   public readonly function: HubFunction;
   public readonly rule: events.Rule;
+  /** How often the rule invokes the function: the heartbeat alarm's window follows it (monitoring.ts). */
+  public readonly interval: Duration;
 
   constructor(scope: Construct, id: string, props: AttentionSweeperProps) {
     super(scope, id);
     const { storage } = props;
+    this.interval = props.interval ?? Duration.minutes(ATTENTION_SWEEPER.intervalMinutes);
 
     this.function = new HubFunction(this, 'Function', {
       entryName: 'attention-sweeper',
@@ -75,7 +78,7 @@ export class AttentionSweeper extends Construct {
 
     this.rule = new events.Rule(this, 'Schedule', {
       description: 'Switchboard attention sweep',
-      schedule: events.Schedule.rate(props.interval ?? Duration.minutes(ATTENTION_SWEEPER.intervalMinutes)),
+      schedule: events.Schedule.rate(this.interval),
       targets: [new targets.LambdaFunction(this.function, { maxEventAge: Duration.minutes(2) })],
     });
 

@@ -20,6 +20,7 @@ import {
   SEND_FAILURE_NEEDING_A_PERSON,
   SENDER_METRICS,
 } from '#shared/observability/metric-names.ts';
+import { ATTENTION_SWEEPER } from '#shared/resources/definitions.ts';
 import { ALARM_THRESHOLDS } from '../alarm-thresholds.ts';
 
 /** Where webhook requests arrive, which decides where their request and error counts come from. */
@@ -54,8 +55,17 @@ export interface MonitoringProps {
    * helpdesk API): a key the table's check item refuses is counted from their fixed error line.
    */
   readonly pseudonymKeyReaders: ReadonlyArray<{ readonly name: string; readonly logGroup: logs.ILogGroup }>;
-  /** The attention sweeper: its overdue gauge, and its failures (snoozes that do not wake). */
+  /**
+   * The attention sweeper: its overdue gauge, its failures (snoozes that do not wake), and its
+   * invocations (a sweeper that stopped running).
+   */
   readonly attentionSweeperFunction: lambda.IFunction;
+  /**
+   * How often the sweeper's schedule rule invokes it (AttentionSweeper.interval): the window of
+   * `AttentionSweeperNotRunning` is three periods of at least this, and at least five minutes.
+   * @default Duration.minutes(ATTENTION_SWEEPER.intervalMinutes) (one minute)
+   */
+  readonly attentionSweepInterval?: Duration;
   /**
    * The helpdesk's event stream: an old event is one the helpdesk consumer has not read (the queue
    * drops it after 14 days, unseen).
@@ -207,9 +217,9 @@ const webhookCounts = (ingress: WebhookIngress, period: Duration): WebhookCounts
  * when function URLs leave reserved concurrency as the only brake, the age of ingest messages and
  * outbox commands (the queues' own metric, and the age their consumers count at every receive),
  * recorder errors and throttles, sender failures, refused credentials and paused endpoints, a
- * refused pseudonym key, overdue conversations and a failing attention sweeper, helpdesk events
- * nobody reads, media jobs getting old, media fetcher errors and credentials refused to it, and the
- * helpdesk API's 5xx rate when it is deployed.
+ * refused pseudonym key, overdue conversations and a failing or stopped attention sweeper, helpdesk
+ * events nobody reads, media jobs getting old, media fetcher errors and credentials refused to it,
+ * and the helpdesk API's 5xx rate when it is deployed.
  */
 export class Monitoring extends Construct {
   public readonly topic: sns.Topic;
@@ -415,7 +425,10 @@ export class Monitoring extends Construct {
     });
   }
 
-  /** Customers waiting past their target (the sweeper's gauge), and a sweeper that keeps failing. */
+  /**
+   * Customers waiting past their target (the sweeper's gauge), a sweeper that keeps failing, and one
+   * that stopped running.
+   */
   private addAttentionAlarms(props: MonitoringProps, period: Duration): void {
     this.add('ConversationsOverdue', {
       alarmDescription:
@@ -438,6 +451,29 @@ export class Monitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
+    });
+    // A sweep that never starts raises neither alarm above: a throttled invocation (the account's
+    // concurrency used up; the sweeper has none reserved) waits in Lambda's queue for the event's
+    // maximum age, two minutes, and is dropped, not retried; a rule that cannot invoke the function
+    // (disabled, its permission gone) counts FailedInvocations on the rule alone. Neither counts an
+    // Errors or writes the gauge, and both alarms read missing data as fine. Lambda counts
+    // Invocations only for a sweep that ran, so none in three periods, each at least one interval
+    // long, is a sweeper that stopped, whatever the cause: missing data is what this alarm is for.
+    // No alarm of its own on the rule's FailedInvocations: a rule that keeps failing leaves no
+    // invocation, which this alarm catches, and a single failed or dropped sweep is made up by the
+    // next one (its work is all conditional and picked up where it is due).
+    const interval = props.attentionSweepInterval ?? Duration.minutes(ATTENTION_SWEEPER.intervalMinutes);
+    const heartbeatPeriod = Duration.minutes(
+      Math.max(period.toMinutes(), Math.ceil(interval.toSeconds() / 60)),
+    );
+    this.add('AttentionSweeperNotRunning', {
+      alarmDescription: `The attention sweeper has not run for ${heartbeatPeriod.toMinutes() * 3} minutes (scheduled every ${interval.toHumanString()}): snoozes do not wake, overdue answers are not reported, announcements that could not be queued stay unpublished and erased people's provider redactions are not retried, and no other alarm says so. Check the sweeper function's Throttles (the account's concurrency used up: the sweeper has none reserved, and a throttled sweep is dropped after two minutes), the schedule rule (enabled, its FailedInvocations) and the function's permission for events.amazonaws.com.`,
+      metric: props.attentionSweeperFunction.metricInvocations({ period: heartbeatPeriod, statistic: SUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
   }
 

@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { CfnAlarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { describe, expect, it } from 'vitest';
@@ -303,6 +304,55 @@ describe('Monitoring', () => {
     });
   });
 
+  // Found by a review: a throttled sweep (dropped after its two-minute event age) or a rule that cannot
+  // invoke the function raises no Errors and writes no gauge, and both alarms above read that as fine.
+  it('alarms when the attention sweeper has not run for 15 minutes, missing invocations counting as an alarm', () => {
+    // Act
+    const alarm = alarmNamed('AttentionSweeperNotRunning');
+    // Assess: the rule runs it every minute, so each five-minute period holds about five runs
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Invocations',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack.attentionSweeper.function) } }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'breaching',
+      AlarmActions: [topicRef],
+    });
+    expect(alarm?.Properties.AlarmDescription).toContain('Throttles');
+  });
+
+  it("fits the attention sweeper's heartbeat window to a slower schedule: three periods of at least one interval", () => {
+    // Prepare
+    const built = buildHub();
+    const monitoring = new Monitoring(built.stack, 'SweepEveryTenMinutes', {
+      deadLetterQueues: [],
+      webhookIngress: { kind: 'http-api', stage: apiOf(built.stack).stage },
+      ingestQueue: built.stack.storage.ingest.queue,
+      recorderFunction: built.stack.recorder.function,
+      outboxQueue: built.stack.storage.outbox.queue,
+      senderFunction: built.stack.sender.function,
+      pseudonymKeyReaders: [],
+      attentionSweeperFunction: built.stack.attentionSweeper.function,
+      attentionSweepInterval: Duration.minutes(10),
+      helpdeskQueue: built.stack.storage.helpdesk.queue,
+      mediaQueue: built.stack.storage.media.queue,
+      mediaFetcherFunction: built.stack.mediaFetcher.function,
+    });
+    // Act
+    const alarm = monitoring.alarms.find((candidate) => candidate.node.id === 'AttentionSweeperNotRunning');
+    const cfnAlarm = alarm?.node.defaultChild as CfnAlarm | undefined;
+    // Assess
+    expect(built.stack.attentionSweeper.interval.toMinutes()).toBe(1);
+    expect(cfnAlarm?.period).toBe(600);
+    expect(cfnAlarm?.evaluationPeriods).toBe(3);
+    expect(cfnAlarm?.alarmDescription).toContain('not run for 30 minutes');
+  });
+
   it.each([
     ['helpdesk', () => stack.storage.helpdesk.queue, 3_600],
     ['media', () => stack.storage.media.queue, 900],
@@ -366,17 +416,19 @@ describe('Monitoring', () => {
     expect(metrics).toContain(`"Ref":"${apiId}"`);
   });
 
-  it('sends every alarm to the topic and treats missing data as fine', () => {
+  it("sends every alarm to the topic and treats missing data as fine, but for the sweeper's heartbeat", () => {
+    // Act
+    const heartbeat = alarmNamed('AttentionSweeperNotRunning');
     // Assess
     // 6 dead-letter and failed-event queues, 2 webhook rates, ingest ages (the queue's and the
     // recorder's), recorder errors and throttles, outbox ages (the queue's and the sender's), sender
     // errors, refused credentials, paused endpoints, a refused pseudonym key, overdue conversations,
-    // attention sweeper errors, helpdesk and media queue ages, media fetcher errors, refused media
-    // credentials (no helpdesk API)
-    expect(alarms).toHaveLength(24);
+    // attention sweeper errors and heartbeat, helpdesk and media queue ages, media fetcher errors,
+    // refused media credentials (no helpdesk API)
+    expect(alarms).toHaveLength(25);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
-      expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
+      expect(alarm.Properties.TreatMissingData).toBe(alarm === heartbeat ? 'breaching' : 'notBreaching');
     }
   });
 });
