@@ -1,7 +1,8 @@
 /**
  * The alarms' thresholds when a deployment sets none: the defaults of the context keys
- * (infra/config.ts) and of the Monitoring construct's props (infra/constructs/monitoring.ts).
- * Pure data, so the config reads it without loading the CDK.
+ * (infra/config.ts) and of the Monitoring construct's props (infra/constructs/monitoring.ts); and
+ * SES's reputation levels, which are AWS's and no key sets. Pure data, so the config reads it
+ * without loading the CDK.
  */
 export const ALARM_THRESHOLDS = {
   /** `ConversationsOverdue`: more than this many conversations overdue at every sweep for 15 minutes. */
@@ -20,4 +21,16 @@ export const ALARM_THRESHOLDS = {
   webhook5xxRatePercent: 1,
   /** `HelpdeskApi5xxRate`: more than this percentage of helpdesk API requests failed (5xx) in 5 minutes. */
   helpdeskApi5xxRatePercent: 1,
+  /**
+   * `SesBounceRate`: the hub's configuration set's `Reputation.BounceRate` (a fraction, 0 to 1) at or
+   * above this. SES puts an account under review at a bounce rate of 5 % and may pause its sending at
+   * 10 % (Amazon SES Developer Guide: Reputation metrics messages; Creating reputation monitoring
+   * alarms using CloudWatch).
+   */
+  sesBounceRate: 0.05,
+  /**
+   * `SesComplaintRate`: the hub's configuration set's `Reputation.ComplaintRate` at or above this.
+   * SES puts an account under review at a complaint rate of 0.1 % and may pause its sending at 0.5 %.
+   */
+  sesComplaintRate: 0.001,
 } as const;

@@ -274,6 +274,8 @@ export class SwitchboardStack extends Stack {
       mediaQueue: this.storage.media.queue,
       mediaFetcherFunction: this.mediaFetcher.function,
       ...(this.helpdeskApi ? { helpdeskApiStage: this.helpdeskApi.api.stage } : {}),
+      // Where the sender sends with SES (sesInboundDomain), its configuration set's reputation.
+      ...(this.sender.configurationSet ? { sesConfigurationSet: this.sender.configurationSet } : {}),
       maxOverdueConversations: config.maxOverdueConversations,
       maxIngestAge: Duration.seconds(config.maxIngestAgeSeconds),
       maxOutboxAge: Duration.seconds(config.maxOutboxAgeSeconds),

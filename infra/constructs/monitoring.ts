@@ -6,6 +6,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as ses from 'aws-cdk-lib/aws-ses';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -79,6 +80,12 @@ export interface MonitoringProps {
    * @default none (no helpdesk API alarm)
    */
   readonly helpdeskApiStage?: apigwv2.IHttpStage;
+  /**
+   * The SES configuration set every SES send of the hub goes through (Sender.configurationSet, with
+   * reputation metrics on), when the hub sends e-mail with SES: its bounce and complaint rates.
+   * @default none (no SES reputation alarms)
+   */
+  readonly sesConfigurationSet?: ses.IConfigurationSet;
   /**
    * Alarm when the oldest helpdesk event is older than this: the helpdesk consumer is not reading.
    * @default ALARM_THRESHOLDS.maxHelpdeskAgeSeconds (one hour)
@@ -219,7 +226,8 @@ const webhookCounts = (ingress: WebhookIngress, period: Duration): WebhookCounts
  * recorder errors and throttles, sender failures, refused credentials and paused endpoints, a
  * refused pseudonym key, overdue conversations and a failing or stopped attention sweeper, helpdesk
  * events nobody reads, media jobs getting old, media fetcher errors and credentials refused to it,
- * and the helpdesk API's 5xx rate when it is deployed.
+ * the helpdesk API's 5xx rate when it is deployed, and the SES bounce and complaint rates of the
+ * hub's mail when it sends with SES.
  */
 export class Monitoring extends Construct {
   public readonly topic: sns.Topic;
@@ -316,6 +324,7 @@ export class Monitoring extends Construct {
     this.addAttentionAlarms(props, period);
     this.addHelpdeskAlarms(props, period);
     this.addMediaAlarms(props, period);
+    this.addSesReputationAlarms(props);
     this.add('RecorderThrottles', {
       alarmDescription: 'The recorder is throttled (account or reserved concurrency).',
       metric: props.recorderFunction.metricThrottles({ period, statistic: SUM }),
@@ -533,6 +542,45 @@ export class Monitoring extends Construct {
       }),
       threshold: 0,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+  }
+
+  /**
+   * The bounce and complaint rates of the hub's SES mail, at the levels at which SES puts an account
+   * under review (ALARM_THRESHOLDS): none without SES sending. With reputation metrics on, SES
+   * publishes `Reputation.BounceRate` and `Reputation.ComplaintRate` (AWS/SES, fractions from 0 to 1)
+   * for the configuration set, by its name in the `ses:configuration-set` dimension, beside the
+   * account's (no dimension), which counts every sender of the account in the region and is shared
+   * by two hubs in one: these watch the hub's own mail. Each is a rate SES keeps over recent mail,
+   * not a count, so one datapoint at the level in an hour fires it; none (no bounce or complaint
+   * yet, no mail) is fine.
+   */
+  private addSesReputationAlarms(props: MonitoringProps): void {
+    const configurationSet = props.sesConfigurationSet;
+    if (configurationSet === undefined) return;
+    const reputation = (metricName: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/SES',
+        metricName,
+        dimensionsMap: { 'ses:configuration-set': configurationSet.configurationSetName },
+        period: Duration.hours(1),
+        statistic: cloudwatch.Stats.MAXIMUM,
+      });
+    this.add('SesBounceRate', {
+      alarmDescription:
+        'The bounce rate of the hub’s SES mail (its configuration set’s Reputation.BounceRate) reached 5 %, the rate at which SES puts an account under review; at 10 % SES may pause the account’s sending, and the hub’s SES sends fail. Replies are going to addresses that do not exist: find the sends that ended failed with an SES Bounce, and stop writing to those addresses. The SES console’s reputation metrics page shows the account’s own rate, which AWS judges.',
+      metric: reputation('Reputation.BounceRate'),
+      threshold: ALARM_THRESHOLDS.sesBounceRate,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    this.add('SesComplaintRate', {
+      alarmDescription:
+        'The complaint rate of the hub’s SES mail (its configuration set’s Reputation.ComplaintRate) reached 0.1 %, the rate at which SES puts an account under review; at 0.5 % SES may pause the account’s sending, and the hub’s SES sends fail. Recipients mark the hub’s mail as spam (a complaint already refuses replies to that customer until they write again): look at what is being sent, and to whom. The SES console’s reputation metrics page shows the account’s own rate, which AWS judges.',
+      metric: reputation('Reputation.ComplaintRate'),
+      threshold: ALARM_THRESHOLDS.sesComplaintRate,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
     });
   }

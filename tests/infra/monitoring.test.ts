@@ -390,6 +390,47 @@ describe('Monitoring', () => {
     });
   });
 
+  // Found by a review: the configuration set published its reputation metrics and no alarm read them.
+  it.each([
+    ['SesBounceRate', 'Reputation.BounceRate', 0.05],
+    ['SesComplaintRate', 'Reputation.ComplaintRate', 0.001],
+  ])(
+    "%s alarms when the hub's SES configuration set's %s reaches the level at which SES puts an account under review",
+    (alarmId, metricName, threshold) => {
+      // Act
+      const alarm = alarmNamed(alarmId);
+      const configurationSet = stack.sender.configurationSet;
+      // Assess: the configuration set's own metric (its name as dimension), not the account's
+      expect(configurationSet).toBeDefined();
+      expect(alarm?.Properties).toMatchObject({
+        Namespace: 'AWS/SES',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'ses:configuration-set', Value: { Ref: logicalId(configurationSet ?? stack) } }],
+        Statistic: 'Maximum',
+        Period: 3_600,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [topicRef],
+      });
+      template.hasResourceProperties('AWS::SES::ConfigurationSet', {
+        ReputationOptions: { ReputationMetricsEnabled: true },
+      });
+    },
+  );
+
+  it('has no SES reputation alarm where the hub does not send with SES (e-mail through Mailgun)', () => {
+    // Prepare
+    const mailgunOnly = buildHub({ channels: 'email-mailgun' });
+    // Act
+    const alarmIds = mailgunOnly.stack.monitoring.alarms.map((alarm) => alarm.node.id);
+    // Assess
+    expect(mailgunOnly.stack.sender.configurationSet).toBeUndefined();
+    expect(alarmIds.filter((id) => id.startsWith('Ses'))).toEqual([]);
+    expect(alarmIds).toContain('SenderErrors');
+  });
+
   it('alarms on the helpdesk API 5xx rate only when the helpdesk API is deployed', () => {
     // Prepare
     const withApi = buildHub({ helpdeskApi: 'true' });
@@ -424,8 +465,8 @@ describe('Monitoring', () => {
     // recorder's), recorder errors and throttles, outbox ages (the queue's and the sender's), sender
     // errors, refused credentials, paused endpoints, a refused pseudonym key, overdue conversations,
     // attention sweeper errors and heartbeat, helpdesk and media queue ages, media fetcher errors,
-    // refused media credentials (no helpdesk API)
-    expect(alarms).toHaveLength(25);
+    // refused media credentials, SES bounce and complaint rates (no helpdesk API)
+    expect(alarms).toHaveLength(27);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
       expect(alarm.Properties.TreatMissingData).toBe(alarm === heartbeat ? 'breaching' : 'notBreaching');
