@@ -29,6 +29,7 @@ import {
   readConsentHistory,
   recordConsentChange,
   recordConsentRequest,
+  wasConsentRequestErased,
 } from '#shared/store/consent-ledger.ts';
 import { consentKeysFor, personOfContact } from '#shared/store/contacts.ts';
 import {
@@ -64,6 +65,7 @@ import {
   resolvePersonAt,
   unmergePeople,
 } from '#shared/store/person-merges.ts';
+import { PseudonymKeyMismatchError } from '#shared/store/pseudonym-key-check.ts';
 import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
 import { reserveSendKey } from '#shared/store/send-reservations.ts';
 import { commandHashesOf, commandHashOf, createSendStore } from '#shared/store/sends.ts';
@@ -697,6 +699,44 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const contactKeys = earlier
         ? await firstCallContacts(named, at, onChannel, earlier.holding)
         : new Set(onChannel.keys());
+      /**
+       * Every key a channel contact's consent is written under, its own first (a WhatsApp
+       * customer's wa_id and BSUID, consentKeysFor), as the sender reads them.
+       */
+      const keysOf = (contactKey: string): string[] => {
+        const listed = onChannel.get(contactKey);
+        return [
+          contactKey,
+          ...(listed ? consentKeysFor(listed.channel, listed.contact) : []).filter(
+            (key) => key !== contactKey,
+          ),
+        ];
+      };
+      // A key the ledger does not hold may have named a change erased with its person: the erasure
+      // kept its event id's hash, under the keys it was written under, as for a provider's late
+      // retry (the recorder's wasErasedWith). Recorded again, its retry came at its own time, after
+      // the erased person's STOP that the erasure kept, and undid it, the event under its old id
+      // (until 2026-12-07; found by a review, tests/api/consent-key-after-erasure.test.ts). Its
+      // time and body went with the ledger: neither answered as the first call nor taken as new.
+      // One read, for a keyed call whose key is new. A refused pseudonym key (its alarm fires)
+      // lets an opt-out through unchecked, as the recorder does: it only ever refuses more.
+      if (
+        keyedEventId &&
+        !earlier &&
+        (await wasConsentRequestErased(
+          table,
+          deps.pseudonymKey,
+          [...contactKeys].flatMap(keysOf),
+          keyedEventId,
+        ).catch((error: unknown) => {
+          if (error instanceof PseudonymKeyMismatchError && change.consent === 'opted_out') return false;
+          throw error;
+        }))
+      )
+        return fail(
+          'idempotencyKeyErased',
+          'this Idempotency-Key named a consent change of this contact that was erased with the person: nothing was recorded, and the consent the hub holds now stands (an opt-out the erasure kept among it); to record this change anew, send it with a new key',
+        );
       // The event names a conversation: the channel's first of these contacts, when there is one.
       const first = person.conversations.find(
         ({ state }) =>
@@ -725,13 +765,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         // only one of them (until 2026-12-07 the first alone, and marketing templates still went to
         // the customer's conversation opened by their wa_id; found by a review,
         // tests/api/consent-change.test.ts).
-        const listed = onChannel.get(contactKey);
-        const keys = [
-          contactKey,
-          ...(listed ? consentKeysFor(listed.channel, listed.contact) : []).filter(
-            (key) => key !== contactKey,
-          ),
-        ].filter((key) => !written.has(key));
+        const keys = keysOf(contactKey).filter((key) => !written.has(key));
         for (const key of keys) {
           written.add(key);
           // The entry's first write: a keyed call racing itself with the same body writes the

@@ -61,6 +61,11 @@ export const PROBLEMS = {
     title: 'The request conflicts with the current state',
     status: 409,
   },
+  idempotencyKeyErased: {
+    type: 'urn:switchboard:problem:idempotency-key-erased',
+    title: 'The Idempotency-Key named a change erased with its person',
+    status: 409,
+  },
   mediaNotStored: {
     type: 'urn:switchboard:problem:media-not-stored',
     title: 'The attachment is not stored yet',

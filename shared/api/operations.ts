@@ -296,12 +296,18 @@ export const API_ROUTES = [
     access: 'write',
     summary: "Record a customer's consent on a channel, with its evidence",
     description:
-      'For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence. With an `Idempotency-Key`, a retry of the same change (an answer lost: the same body) answers as the first did, with its time, records nothing new, and publishes the same event again (same id: a first call that failed before publishing is completed); a retry is the change at its first time, so it never undoes a later change. The key names one request to the contact in the path (a retry is recognised whatever merges or unmerges happened since, and writes only where its first call did): with another body (another value, channel or evidence) it is refused with 422 and nothing is recorded. Without a key, each call is a new change.',
+      'For a customer who opted out or in another way than by the provider (on the phone, by e-mail to an agent). Written to the same consent registers as STOP/START and WhatsApp preferences, so the sender honours it at once, and published as `switchboard.contact.consent_changed` with `source: helpdesk` and the evidence. With an `Idempotency-Key`, a retry of the same change (an answer lost: the same body) answers as the first did, with its time, records nothing new, and publishes the same event again (same id: a first call that failed before publishing is completed); a retry is the change at its first time, so it never undoes a later change. The key names one request to the contact in the path (a retry is recognised whatever merges or unmerges happened since, and writes only where its first call did): with another body (another value, channel or evidence) it is refused with 422 and nothing is recorded. A key whose change was erased with the person (`DELETE /v1/contacts/{contactId}`, the customer known again since) is refused with 409 `idempotency-key-erased`, whatever the body: nothing is recorded or published, and the consent the hub holds stands (a kept opt-out among it); a new key records the change anew. Without a key, each call is a new change.',
     pathParams: ContactPath,
     headers: z.object({ 'Idempotency-Key': IdempotencyKeyHeaderSchema.optional() }),
     body: ConsentChangeSchema,
     success: { status: 200, description: 'Recorded.', schema: ConsentRecordedSchema },
-    problems: ['notFound', 'idempotencyKeyReused', 'tooLarge', 'unsupportedMediaType'],
+    problems: [
+      'notFound',
+      'idempotencyKeyErased',
+      'idempotencyKeyReused',
+      'tooLarge',
+      'unsupportedMediaType',
+    ],
   },
   {
     method: 'GET',

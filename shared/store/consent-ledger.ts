@@ -7,7 +7,12 @@ import { isConditionFailure } from './item-rules.ts';
 import { consentChangeKey, consentChangePrefix, contactItemKey, type ItemKey } from './keys.ts';
 import { type LedgerPosition, newestFirst } from './ledger-order.ts';
 import { appliedIdOf, timeOrder } from './registers.ts';
-import { moveLegacySuppression, type PseudonymKeySource, readKeptSuppressions } from './suppressions.ts';
+import {
+  keyedSuppressionsHold,
+  moveLegacySuppression,
+  type PseudonymKeySource,
+  readKeptSuppressions,
+} from './suppressions.ts';
 import { getItem, type TableContext, track } from './table.ts';
 
 /*
@@ -275,3 +280,19 @@ export const wasErasedWith = async (
   }
   return erased;
 };
+
+/**
+ * Whether a helpdesk consent request under an Idempotency-Key (its event id, derived from the key
+ * since 2026-12-05) was erased with its contact, under any of `contactKeys` (every key the request
+ * writes under): its ledger entry is gone, the erasure kept its id's hash. Asked after the ledger
+ * was read without finding the entry (readConsentEntry), so an erasure that deleted the entry had
+ * kept the id before (it writes what it keeps before it deletes). One read of the keyed kept items
+ * (keyedSuppressionsHold): erasures kept legacy items only until 2026-12-03, before such an id.
+ */
+export const wasConsentRequestErased = async (
+  context: TableContext,
+  pseudonymKey: PseudonymKeySource,
+  contactKeys: readonly string[],
+  eventId: string,
+): Promise<boolean> =>
+  keyedSuppressionsHold(context, await pseudonymKey(), contactKeys, appliedIdOf(eventId));

@@ -30,6 +30,8 @@ import {
  * goes by the two merged, and moves a legacy item it finds to the keyed key
  * (`moveLegacySuppression`), so nothing kept is lost and the unkeyed pseudonyms go as their contacts
  * come up again; `npm run rekey-opt-outs` moves the rest at once.
+ * The one read of the keyed key alone looks for an id no legacy item can hold
+ * (`keyedSuppressionsHold`).
  */
 
 export interface PseudonymKeyReadOptions {
@@ -104,6 +106,26 @@ export const readKeptSuppressions = async (
     kept: (contactKey) => keptSuppressionOf(found, pseudonymKey, contactKey),
   };
 };
+
+/**
+ * Whether an erasure kept `appliedId` (appliedIdOf) under one of `contactKeys`, from the keyed items
+ * alone (one consistent GetItem, or a BatchGetItem for several keys), moving nothing: for the ids of
+ * events no legacy item can hold, those first recorded after erasures stopped writing legacy items
+ * on 2026-12-03 (a keyed helpdesk consent request's, consent-ledger.ts). Nothing deletes a keyed
+ * item, and a move only adds to one, so no race with a move hides such an id from this read.
+ */
+export const keyedSuppressionsHold = async (
+  context: TableContext,
+  pseudonymKey: PseudonymKey,
+  contactKeys: readonly string[],
+  appliedId: string,
+): Promise<boolean> =>
+  (
+    await readItems(
+      context,
+      [...new Set(contactKeys)].map((contactKey) => suppressionKey(pseudonymKey, contactKey)),
+    )
+  ).some((item) => item.applied instanceof Set && item.applied.has(appliedId));
 
 type StoredRegister = z.infer<typeof StoredRegisterSchema>;
 
