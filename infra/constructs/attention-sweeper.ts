@@ -83,11 +83,11 @@ export class AttentionSweeper extends Construct {
     });
 
     // Exactly what the sweep calls (shared/attention/sweeper.ts), on conversation items only:
-    // BatchGetItem (hydrating index entries), GetItem (a conflict read again), UpdateItem (a wake,
-    // moving an index entry a wake of before 2026-12-05 held, the overdue note, forgetting changes
-    // it announced), PutItem and DeleteItem (an announcement marker, put before a wake's save and
-    // deleted once what it guards is out: shared/store/pending-announcements.ts); Query of gsi4;
-    // the helpdesk queue.
+    // BatchGetItem (hydrating index entries), GetItem (a conflict read again, a wait read again just
+    // before its response_overdue), UpdateItem (a wake, moving an index entry a wake of before
+    // 2026-12-05 held, the overdue note, forgetting changes it announced), PutItem and DeleteItem
+    // (an announcement marker, put before a wake's save and deleted once what it guards is out:
+    // shared/store/pending-announcements.ts); Query of gsi4; the helpdesk queue.
     grantTableItems(
       this.function,
       storage.table,

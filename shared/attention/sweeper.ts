@@ -3,6 +3,7 @@ import type { Channel, HubEvent } from '#shared/contract/index.ts';
 import { SNOOZE_TIMER, wakeCauseOf, wakeIfDue } from '#shared/domain/conversation-change.ts';
 import {
   alreadyReported,
+  type OverdueWait,
   overdueWait,
   responseOverdueEvent,
   targetRange,
@@ -353,6 +354,29 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
   };
 
   /**
+   * Reports a conversation's overdue wait, judged again on a consistent read of that conversation
+   * alone made just before the publish: the slice's read (one BatchGetItem) may be seconds old by
+   * then, and a wait answered, resolved or set pending since must not be reported as waiting "with no
+   * answer" after that change's state_changed. What the read shows is reported: the same wait, its
+   * start perhaps moved back by an older message recorded late, or a wait that followed it (each
+   * named by its own id). One GetItem per report, and reports are rare. Published first, then noted:
+   * a crash in between publishes the same event id again. The wait the read shows overdue, and
+   * whether this call published it (undefined when nothing waits past its target any more).
+   */
+  const reportOnFreshRead = async (
+    conversationId: string,
+    now: Date,
+  ): Promise<{ wait: OverdueWait; published: boolean } | undefined> => {
+    const { model, overdueReported } = await loadConversation(table, conversationId);
+    const wait = model ? overdueWait(model, targets, now) : undefined;
+    if (!model || !wait) return undefined;
+    if (alreadyReported(overdueReported, wait)) return { wait, published: false };
+    await deps.publishEvent(responseOverdueEvent(model.state, wait, now));
+    await markOverdueReported(table, model.state, wait);
+    return { wait, published: true };
+  };
+
+  /**
    * Customers waiting at least the shortest target, longest wait first, from where the last sweep
    * stopped (the waits stay in the index once reported, so without that a sweep would read the same
    * ones every time and never reach those past its limits). What the memory settles (a
@@ -406,26 +430,31 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         memory.channels.set(state.conversationId, state.channel);
         const wait = overdueWait(model, targets, now);
         if (!wait) return;
-        if (inSlice.has(state.conversationId)) overdue += 1;
-        const remember = () =>
+        const counted = inSlice.has(state.conversationId);
+        if (counted) overdue += 1;
+        const remember = (waitingSince: string) =>
           memory.reported.set(state.conversationId, {
-            waitingSince: wait.waitingSince,
+            waitingSince,
             trustedUntil: now.getTime() + REPORT_TRUSTED_MS,
           });
         if (alreadyReported(overdueReported, wait)) {
-          remember();
+          remember(wait.waitingSince);
           return;
         }
+        let outcome: Awaited<ReturnType<typeof reportOnFreshRead>>;
         try {
-          // Published first, then noted: a crash in between publishes the same event id again.
-          await deps.publishEvent(responseOverdueEvent(state, wait, now));
-          await markOverdueReported(table, state, wait);
+          outcome = await reportOnFreshRead(state.conversationId, now);
         } catch (error) {
           memory.retryOverdue.add(state.conversationId);
           throw error;
         }
-        remember();
-        reported += 1;
+        if (!outcome) {
+          // Answered, resolved or set pending since the slice's read: not overdue after all.
+          if (counted) overdue -= 1;
+          return;
+        }
+        remember(outcome.wait.waitingSince);
+        if (outcome.published) reported += 1;
       },
     );
     const reachedNewest = complete && judged === entries.length;

@@ -1,4 +1,4 @@
-import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type AttentionSweeper,
@@ -367,7 +367,7 @@ describe('attention sweeper', () => {
   });
 
   describe('response targets', () => {
-    it('reports a wait past its target once: read once, noted once, then known from memory or the note', async () => {
+    it('reports a wait past its target once: read (again just before its report), noted once, then known from memory or the note', async () => {
       // Prepare: WhatsApp's target is 15 minutes
       await customerWrites('ov-a', 'a1', 0);
       const memory = createSweepMemory();
@@ -380,7 +380,15 @@ describe('attention sweeper', () => {
       // Assess
       expect(before.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 0 });
       expect(before.calls).toEqual(['Query', 'Query', ...waitingRead]);
-      expect(reached.calls).toEqual(['Query', 'Query', ...waitingRead, 'BatchGetItem', 'UpdateItem']);
+      // The slice's read, the conversation read again alone just before its report, the note.
+      expect(reached.calls).toEqual([
+        'Query',
+        'Query',
+        ...waitingRead,
+        'BatchGetItem',
+        'GetItem',
+        'UpdateItem',
+      ]);
       expect(reached.report).toMatchObject({ responsesOverdue: 1, conversationsOverdue: 1 });
       expect(remembered.calls).toEqual(['Query', 'Query', ...waitingRead]);
       expect(remembered.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 1 });
@@ -403,6 +411,37 @@ describe('attention sweeper', () => {
           detectedAt: minute(16),
         },
       });
+    });
+
+    it('publishes nothing for a wait answered between the sweep’s read and its report: the conversation is read again just before', async () => {
+      // Prepare: the customer waits past the target; the business answers right after the sweep read
+      // the waiting conversations (the recorder saves it answered and publishes its state_changed)
+      await customerWrites('ov-race', 'race-1', 0);
+      let answered = false;
+      const sweepCalls: string[] = [];
+      const racing = {
+        send: async (command: Parameters<DynamoDBClient['send']>[0]) => {
+          sweepCalls.push(command.constructor.name.replace(/Command$/, ''));
+          const output = await dynamodb.send(command as never);
+          if (command instanceof BatchGetItemCommand && !answered) {
+            answered = true;
+            await businessAnswers('ov-race', 'race-2', 16);
+          }
+          return output;
+        },
+      } as TableContext['client'];
+      // Act
+      const swept = await sweepAt(sweeperWith({ client: racing }), 16);
+      const later = await sweepAt(sweeperWith(), 17);
+      const stored = await loadConversation(table, conversationFor('ov-race').conversationId);
+      // Assess: read (waiting), read again alone (answered), nothing published or noted
+      expect(answered).toBe(true);
+      expect(overdueEvents()).toEqual([]);
+      expect(sweepCalls).toEqual(['Query', 'Query', ...waitingRead, 'BatchGetItem', 'GetItem']);
+      expect(swept.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 0, failed: 0 });
+      expect(later.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: 0 });
+      expect(stored.model?.state).toMatchObject({ waitingSince: null, unreadCount: 0 });
+      expect(stored.overdueReported).toBeUndefined();
     });
 
     it('reports nothing after the business answers, and again for a new wait', async () => {
@@ -643,13 +682,14 @@ describe('attention sweeper', () => {
         minute(2),
       ]);
       // Two pages of the waiting customers (page size 2: every shard, then the one shard with more), one
-      // item read (after the announcement markers' and the snoozes' Query).
+      // item read, and read again before its report (after the announcement markers' and the snoozes' Query).
       expect(sweeps[0]?.calls).toEqual([
         'Query',
         'Query',
         ...waitingRead,
         'Query',
         'BatchGetItem',
+        'GetItem',
         'UpdateItem',
       ]);
     });
