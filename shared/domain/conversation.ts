@@ -54,6 +54,13 @@ export interface ConversationModel {
    */
   readonly lastOutboundReceivedAt?: string;
   /**
+   * When the hub received the first customer message (the one `firstInboundAt` names; of two of that
+   * time, the one received first): the first response is the first answer that covers it (`covers`).
+   * Absent when it is `firstInboundAt` itself, and in models stored before 2026-12-07, where an answer
+   * made after `firstInboundAt` was taken for its first response.
+   */
+  readonly firstInboundReceivedAt?: string;
+  /**
    * The newest customer message that starts a wait (the newest time and the newest receipt of those
    * messages), kept only while a message that starts none is newer (an opt-out keyword where it ends
    * no wait: Twilio's STOP on WhatsApp); null when none of the customer's messages starts one. An
@@ -265,6 +272,29 @@ const lastInboundOf = (model: ConversationModel): CustomerMessage | null =>
         receivedAt: model.lastInboundReceivedAt ?? model.state.lastInboundAt,
       };
 
+/**
+ * The first customer message that starts a wait (`firstInboundAt`, `firstInboundReceivedAt`): what
+ * an answer must cover to be the first response; null before the customer asked anything.
+ */
+const firstAskedOf = (model: ConversationModel): CustomerMessage | null =>
+  model.firstInboundAt === null
+    ? null
+    : { at: model.firstInboundAt, receivedAt: model.firstInboundReceivedAt ?? model.firstInboundAt };
+
+/**
+ * The first customer message once `message` (one that starts a wait, written no later than it came
+ * in) is recorded: the earlier of the two, and of two written at one time, the one received first,
+ * so the same whatever the order of recording.
+ */
+const firstAskedAfter = (before: CustomerMessage | null, message: CustomerMessage): CustomerMessage => {
+  const written = earlierOf(message.at, message.receivedAt);
+  return before === null ||
+    written < before.at ||
+    (written === before.at && message.receivedAt < before.receivedAt)
+    ? { at: written, receivedAt: message.receivedAt }
+    : before;
+};
+
 /** The newest customer message that starts a wait (`lastAsked`); null when none does. */
 const lastAskedOf = (model: ConversationModel): CustomerMessage | null =>
   model.lastAsked === undefined ? lastInboundOf(model) : model.lastAsked;
@@ -333,9 +363,8 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
     state.waitingSince <= at;
   const receivedAt = canonicalTime(event.data.receivedAt);
   // Written no later than it came in (a sender's clock ahead).
-  const firstInboundAt = asks
-    ? earlierOf(model.firstInboundAt, earlierOf(at, receivedAt))
-    : model.firstInboundAt;
+  const firstAsked = asks ? firstAskedAfter(firstAskedOf(model), { at, receivedAt }) : firstAskedOf(model);
+  const firstInboundAt = firstAsked?.at ?? null;
   // A business answer made after this message was written and received already covers it. A
   // platform's notice is shown, not read: unlike an auto-reply (what it says is for an agent: back on
   // Monday, the address is gone), it is not unread.
@@ -348,18 +377,27 @@ const applyInbound = (model: ConversationModel, event: MessageEvent, at: string)
   // An answer recorded before the first customer message it answers (that message held up: a
   // provider's retry, a redrive): the newest answer after it is its first response, an upper bound
   // (exact with one answer). Before 2026-12-04 none was set, and the next answer became the first.
+  // It must cover the first customer message, as when recorded after it (`answeredBy`).
   const firstResponseAt =
-    state.firstResponseAt === null && asks && !unread && model.lastOutboundAt !== null
+    state.firstResponseAt === null &&
+    asks &&
+    firstAsked !== null &&
+    model.lastOutboundAt !== null &&
+    covers({ at: model.lastOutboundAt, receivedAt: model.lastOutboundReceivedAt ?? null }, firstAsked)
       ? model.lastOutboundAt
       : state.firstResponseAt;
   const needsAnswer = unread && asks;
   const lastInboundReceivedAt = nobody
     ? model.lastInboundReceivedAt
     : laterOf(model.lastInboundReceivedAt ?? null, receivedAt);
-  const { lastAsked: _replaced, ...rest } = model;
+  const { lastAsked: _replaced, firstInboundReceivedAt: _first, ...rest } = model;
   const moved: ConversationModel = {
     ...rest,
     firstInboundAt,
+    // Left out when it is `firstInboundAt` (a message received when written), to keep the item small.
+    ...(firstAsked !== null && firstAsked.receivedAt !== firstAsked.at
+      ? { firstInboundReceivedAt: firstAsked.receivedAt }
+      : {}),
     ...(lastInboundReceivedAt !== undefined ? { lastInboundReceivedAt } : {}),
     state: {
       ...state,
@@ -410,12 +448,14 @@ const answeredBy = (model: ConversationModel, at: string, answer: Answer): Conve
   const newest = lastInboundOf(model);
   const answersEverything = newest === null || covers(answer, newest);
   const asked = lastAskedOf(model);
-  // Made (`answer.at`: the hub's own answer when its command was taken) after the first customer
-  // message; dated `at` (the hub's own, when its last part went).
+  // Covers the first customer message (made after it was written and received: the hub's own answer
+  // when its command was taken), whatever the order of recording; dated `at` (the hub's own, when its
+  // last part went). Until 2026-12-07 made after it was written was enough, so recorded after the
+  // message an answer it never covered was its first response, the customer still waiting, and
+  // recorded before it was not; found by a review.
+  const first = firstAskedOf(model);
   const isEarlierFirstResponse =
-    model.firstInboundAt !== null &&
-    answer.at >= model.firstInboundAt &&
-    (state.firstResponseAt === null || at < state.firstResponseAt);
+    first !== null && covers(answer, first) && (state.firstResponseAt === null || at < state.firstResponseAt);
   const firstResponseAt = isEarlierFirstResponse ? at : state.firstResponseAt;
   return {
     ...model,

@@ -159,6 +159,7 @@ const ConversationModelSchema = z.looseObject({
   lastOutboundAt: z.string().nullable(),
   lastInboundReceivedAt: z.string().optional(),
   lastOutboundReceivedAt: z.string().optional(),
+  firstInboundReceivedAt: z.string().optional(),
   lastAsked: z.object({ at: z.string(), receivedAt: z.string() }).nullable().optional(),
   waitVersion: z.number().int().optional(),
   origin: z.string().optional(),

@@ -388,23 +388,36 @@ describe('conversation domain', () => {
     );
   });
 
-  it('gives no first response to a first customer message stamped in the second of an earlier business message it came in after', () => {
+  it('gives no first response to a first customer message stamped in the second of an earlier business message it came in after, in either order of recording', () => {
     // Prepare: the business writes first (a template at 10:00:40.300); the customer's first reply is
     // stamped 10:00:40 and received at 10:00:41; the agent answers at 10:10
-    const template = applyEvent(
-      undefined,
-      message('d-template', 't1', '2026-11-22T10:00:40.300Z', 'outbound'),
-    ).model;
-    const reply = message('d-template', 'r1', '2026-11-22T10:00:40.000Z') as MessageEvent;
-    // Act
-    const replied = applyEvent(template, {
+    const template = message('d-template', 't1', '2026-11-22T10:00:40.300Z', 'outbound');
+    const reply = message('d-template', 'r1', '2026-11-22T10:00:40.000Z');
+    const received = {
       ...reply,
       data: { ...reply.data, receivedAt: '2026-11-22T10:00:41.000Z' },
-    } as MessageEvent).model;
-    const answered = applyEvent(replied, message('d-template', 'a1', minute(10), 'outbound')).model;
-    // Assess: the agent's answer is the first response, not the template before the reply
-    expect(replied.state).toMatchObject({ unreadCount: 1, firstResponseAt: null });
-    expect(answered.state).toMatchObject({ firstResponseAt: minute(10), firstResponseSeconds: 560 });
+    } as MessageEvent;
+    const agent = message('d-template', 'a1', minute(10), 'outbound');
+    // Act
+    const replied = recorded([template, received]);
+    const answered = applyEvent(replied, agent).model;
+    const replyFirst = recorded([received, template]);
+    const replyFirstAnswered = applyEvent(replyFirst, agent).model;
+    // Assess: the agent's answer is the first response, not the template before the reply (until
+    // 2026-12-07 a template recorded after the reply was its first response, 0.3 s, while it waited)
+    for (const before of [replied, replyFirst])
+      expect(before.state).toMatchObject({
+        unreadCount: 1,
+        waitingSince: '2026-11-22T10:00:40.000Z',
+        firstResponseAt: null,
+        firstResponseSeconds: null,
+      });
+    for (const after of [answered, replyFirstAnswered])
+      expect(after.state).toMatchObject({
+        firstResponseAt: minute(10),
+        firstResponseSeconds: 560,
+        waitingSince: null,
+      });
   });
 
   it("takes an answer recorded before the first customer message it answers as that message's first response", () => {
@@ -711,6 +724,78 @@ describe('conversation domain', () => {
       firstResponseSeconds: null,
       waitingSince: second(60),
     });
+  });
+
+  it('gives a first customer message received while the hub’s answer went out no first response, in either order of recording', () => {
+    // Prepare: the customer's first WhatsApp message is stamped 10:00:40 and received at 10:00:41;
+    // the hub took a send at 10:00:40.300 that went at 10:00:41.500; the agent answers at 10:10
+    const first = message('d-first-send', 'q1', '2026-11-22T10:00:40.000Z');
+    const asked = {
+      ...first,
+      data: { ...first.data, receivedAt: '2026-11-22T10:00:41.000Z' },
+    } as MessageEvent;
+    const send = hubAnswer('d-first-send', 's1', '2026-11-22T10:00:41.500Z', '2026-11-22T10:00:40.300Z');
+    const agent = message('d-first-send', 'a1', minute(10), 'outbound');
+    // Act
+    const askedFirst = recorded([asked, send]);
+    const sendFirst = recorded([send, asked]);
+    // Assess: the send covers no message of the customer's, so the agent's answer is the first response
+    // (until 2026-12-07, recorded after the message, the send was: 1.5 s, the customer still waiting)
+    for (const before of [askedFirst, sendFirst])
+      expect(before.state).toMatchObject({
+        waitingSince: '2026-11-22T10:00:40.000Z',
+        unreadCount: 1,
+        firstResponseAt: null,
+      });
+    for (const before of [askedFirst, sendFirst])
+      expect(applyEvent(before, agent).model.state).toMatchObject({
+        waitingSince: null,
+        firstResponseAt: minute(10),
+        firstResponseSeconds: 560,
+      });
+  });
+
+  it('sets the first response at the first answer that covers the first customer message, in either order of recording (property)', () => {
+    // A first WhatsApp message stamped in whole seconds and received up to 2 s later; a send the hub
+    // took at any millisecond around it, out up to 3 s later; the agent's answer at 10:10 recorded last
+    const historyArb = fc.record({
+      stampedSecond: fc.integer({ min: 0, max: 5 }),
+      receiptDelayMs: fc.integer({ min: 0, max: 2000 }),
+      takenMs: fc.integer({ min: 0, max: 8000 }),
+      sendingMs: fc.integer({ min: 0, max: 3000 }),
+    });
+    const at = (ms: number) => new Date(Date.UTC(2026, 10, 22, 10, 0, 0, ms)).toISOString();
+    fc.assert(
+      fc.property(historyArb, ({ stampedSecond, receiptDelayMs, takenMs, sendingMs }) => {
+        // Prepare
+        const stamped = stampedSecond * 1000;
+        const first = message('prop-first', 'q1', at(stamped));
+        const asked = {
+          ...first,
+          data: { ...first.data, receivedAt: at(stamped + receiptDelayMs) },
+        } as MessageEvent;
+        const send = hubAnswer('prop-first', 's1', at(takenMs + sendingMs), at(takenMs));
+        const agent = message('prop-first', 'a1', minute(10), 'outbound');
+        // Act
+        const orders = [
+          [asked, send],
+          [send, asked],
+        ].map((events) => recorded(events));
+        const answered = orders.map((model) => applyEvent(model, agent).model.state);
+        // Assess: the send is the first response exactly when taken after the message was written and
+        // received; else it is the agent's answer, and the customer waits until it
+        const covers = takenMs >= stamped + receiptDelayMs;
+        for (const { state } of orders)
+          expect(state).toMatchObject(
+            covers
+              ? { firstResponseAt: at(takenMs + sendingMs), waitingSince: null }
+              : { firstResponseAt: null, waitingSince: at(stamped) },
+          );
+        for (const state of answered)
+          expect(state.firstResponseAt).toBe(covers ? at(takenMs + sendingMs) : minute(10));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('lists a new contact identity once', () => {

@@ -22,7 +22,8 @@ import { itemBytes } from '../../bench/write-units.ts';
  * conversation here carries every field a real one can: two WhatsApp identities, a click-to-WhatsApp
  * entry with its click id, an agent, labels, a priority, a first answer, a customer waiting again
  * past the overdue target, its messages' first and last receipt (since 2026-12-06, about 20 bytes
- * deflated), the eight most recent event ids and a helpdesk change as the last one.
+ * deflated), its first customer message's receipt (since 2026-12-07, about 6 bytes), the eight most
+ * recent event ids and a helpdesk change as the last one.
  */
 const BUDGET_BYTES = 900;
 
@@ -66,6 +67,7 @@ const busyModel = (version: number): ConversationModel => ({
     version,
   },
   firstInboundAt: '2026-11-20T08:14:03.000Z',
+  firstInboundReceivedAt: '2026-11-20T08:14:03.861Z',
   lastOutboundAt: '2026-11-22T10:05:18.204Z',
   waitVersion: 45,
 });
