@@ -68,7 +68,7 @@ import {
 import { PseudonymKeyMismatchError } from '#shared/store/pseudonym-key-check.ts';
 import { consentRegister, registerWrite, timeOrder, writeRegister } from '#shared/store/registers.ts';
 import { reserveSendKey } from '#shared/store/send-reservations.ts';
-import { commandHashesOf, commandHashOf, createSendStore } from '#shared/store/sends.ts';
+import { commandHashesOf, commandHashOf, createSendStore, isErasedCommandOf } from '#shared/store/sends.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { noteUploadsSent, uploadsNamedBy } from '#shared/store/upload-refs.ts';
 import {
@@ -584,7 +584,19 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
           'idempotencyKeyReused',
           'this Idempotency-Key already names a send with other content in this conversation: nothing was queued; use a new key for a new message',
         );
-      const [, taken] = await Promise.all([conversationOr404(conversationId), sends.get(hubMessageId)]);
+      const accepted = () =>
+        json(202, { commandId, hubMessageId, conversationId, idempotencyKey } satisfies Body<
+          typeof SendAcceptedSchema
+        >);
+      const [, taken] = await Promise.all([conversationOr404(conversationId), sends.read(hubMessageId)]);
+      if (taken?.state === 'erased') {
+        // The sender took the key's command before its customer was erased (who wrote again since, so
+        // the conversation is back under its id), and the erasure deleted the reservation: a retry of
+        // its content is answered as the first request was, with nothing queued (the sender would
+        // take it for a repeat); other content is refused, as over a record.
+        if (!isErasedCommandOf(taken, command.data, await deps.pseudonymKey())) keyReused();
+        return accepted();
+      }
       // The key names a command the sender took with other content (one queued on the outbox directly,
       // or through the API before its reservation existed or after it expired): it would never be sent.
       if (taken && !sameContentHashes.includes(taken.commandHash)) keyReused();
@@ -609,9 +621,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         if (!taken) await noteUploadsSent(table, conversationId, uploads);
         await deps.enqueueCommand(command, outboxDeduplicationId(conversationId, idempotencyKey));
       }
-      return json(202, { commandId, hubMessageId, conversationId, idempotencyKey } satisfies Body<
-        typeof SendAcceptedSchema
-      >);
+      return accepted();
     },
 
     markRead: async ({ params, body }: RouteInput): Promise<ApiResponse> => {

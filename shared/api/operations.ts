@@ -280,7 +280,7 @@ export const API_ROUTES = [
     maxBody: 0,
     summary: 'Erase a person everywhere (right to erasure)',
     description:
-      "Deletes every record of the person on every channel (conversations, messages and their states, contact and identity items, send bookkeeping), the payload objects they name and their conversations' claim checks; redacts their Twilio messages at Twilio first (bodies emptied, media deleted; best effort, counted); leaves only bare tombstones of the erased messages and unreadable e-mails (a provider retry of an old webhook, or a redelivered event, brings nothing back) and their opt-outs under a hash (a STOP outlives erasure). Publishes `switchboard.contact.erased`. Running it again erases what is left in the hub.",
+      "Deletes every record of the person on every channel (conversations, messages and their states, contact and identity items, send bookkeeping), the payload objects they name and their conversations' claim checks; redacts their Twilio messages at Twilio first (bodies emptied, media deleted; best effort, counted); leaves only bare tombstones of the erased messages, sends and unreadable e-mails (a provider retry of an old webhook, a redelivered event, or a send command or `Idempotency-Key` retry that comes back, brings nothing back) and their opt-outs under a hash (a STOP outlives erasure). Publishes `switchboard.contact.erased`. Running it again erases what is left in the hub.",
     pathParams: ContactPath,
     success: {
       status: 200,

@@ -230,7 +230,13 @@ const main = async (argv: readonly string[]): Promise<number> => {
     now: () => new Date(),
   });
   // A key already taken by other content: refused before anything is queued, as the API refuses it.
-  const takenBefore = keyReusedBy(await sends.get(hubMessageId), command.data);
+  const before = await sends.read(hubMessageId);
+  // A key whose send was erased with its customer (who wrote again since): the sender takes any
+  // command under it for a repeat of that send, or refuses other content, and sends nothing.
+  const takenBefore =
+    before?.state === 'erased'
+      ? `not sent: key ${idempotencyKey} already named a message in this conversation (${hubMessageId}), sent before its customer was erased, and the hub sends a key once; send this one with a new --key (or without --key)`
+      : keyReusedBy(before, command.data);
   if (takenBefore) {
     sqs.destroy();
     dynamodb.destroy();

@@ -326,8 +326,9 @@ export const ContactErasedDataSchema = z
     itemsDeleted: z.number().int().nonnegative(),
     objectsDeleted: z.number().int().nonnegative(),
     /**
-     * Bare markers left where messages, and e-mails the hub could not read, were, so a provider's late
-     * retry of an old webhook, or a redelivered event, brings nothing back.
+     * Bare markers left where messages, the hub's sends, and e-mails the hub could not read, were, so
+     * a provider's late retry of an old webhook, a redelivered event, or a send command that comes
+     * back, brings nothing back.
      */
     tombstones: z.number().int().nonnegative(),
     /** Channel contacts whose opt-outs the hub keeps under a hash (a STOP outlives erasure). */

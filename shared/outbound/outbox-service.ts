@@ -225,11 +225,12 @@ export const createOutboxService = (deps: OutboxDeps) => {
       failure,
     };
     const stored =
-      (await deps.sends.claim(record)) === 'claimed' ? record : await deps.sends.get(hubMessageId);
+      (await deps.sends.claim(record)) === 'claimed' ? record : await deps.sends.read(hubMessageId);
     if (!stored) throw new Error('send record vanished after a lost claim');
-    if (stored.commandId !== id) {
-      // Another command's key: its record (sending, sent or failed, published or not) is not this
-      // command's to publish or mark; the refusal gets an event id of its own.
+    if (stored.state === 'erased' || stored.commandId !== id) {
+      // Another command's key: its record (sending, sent or failed, published or not; or what an
+      // erasure left of it, a well-formed command's) is not this command's to publish or mark; the
+      // refusal gets an event id of its own.
       await publisher.publish([
         failedEventFor({
           command,

@@ -31,6 +31,7 @@ import type { EndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import type { ContactConsent } from '#shared/store/registers.ts';
 import {
   commandHashOf,
+  type ErasedSend,
   type FailedOver,
   isCommandHashOf,
   type LastAccept,
@@ -39,6 +40,7 @@ import {
   SendRaceError,
   type SendRecord,
   type SendStore,
+  type StoredSend,
 } from '#shared/store/sends.ts';
 import { uploadsNamedBy } from '#shared/store/upload-refs.ts';
 import {
@@ -145,13 +147,18 @@ export interface SenderReads {
   /** The conversation item as stored (its state is `model.state`); the sent message is applied to it. */
   conversation(conversationId: string): Promise<StoredConversation>;
   /**
-   * A command's send record (as `SendStore.get`) and its conversation (as `conversation`), read
-   * together: what every command reads first.
+   * A command's send record (as `SendStore.read`: an erased one as what its erasure left) and its
+   * conversation (as `conversation`), read together: what every command reads first.
    */
   sendWithConversation(
     hubMessageId: string,
     conversationId: string,
-  ): Promise<{ readonly record: SendRecord | undefined; readonly stored: StoredConversation }>;
+  ): Promise<{ readonly record: StoredSend | undefined; readonly stored: StoredConversation }>;
+  /**
+   * Whether an erased send was this command's data (its tombstone keeps a hash keyed under the
+   * pseudonym key, isErasedCommandOf): the key is read only for such a command, never on a send's path.
+   */
+  erasedCommandIs(erased: ErasedSend, data: SendMessageCommand['data']): Promise<boolean>;
   consent(conversation: ConversationState): Promise<ContactConsent>;
   /** A recorded message by hub id. */
   message(hubMessageId: string): Promise<Message | undefined>;
@@ -652,7 +659,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
    */
   const refuseReusedKey = async (
     command: SendMessageCommand,
-    record: SendRecord,
+    /** The key's send: its record, or of an erased one what the command names (no command id, no plan). */
+    record: Pick<SendRecord, 'hubMessageId' | 'conversationId'> &
+      Partial<Pick<SendRecord, 'commandId' | 'plan'>>,
     conversation: ConversationState | undefined,
     publisher: EventPublisher,
   ): Promise<SendResult> => {
@@ -697,6 +706,36 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       reason: failure.reason,
     });
     return 'failed';
+  };
+
+  /**
+   * A command whose send an erasure left (ErasedSend): the hub took it before its customer was
+   * erased, and it had its one outcome then. Coming back (a redelivery, a dead-letter redrive, a
+   * helpdesk retry), after the customer wrote again under the same conversation id, it is a repeat of
+   * a finished command, as one whose record is sent or failed and published: nothing is sent or
+   * recorded, and no event. Other content under its key is refused as over a record (the command id
+   * is not kept: an altered redelivery of the erased command is refused too).
+   */
+  const afterErasure = async (
+    command: SendMessageCommand,
+    erased: ErasedSend,
+    conversation: ConversationState | undefined,
+    publisher: EventPublisher,
+  ): Promise<SendResult> => {
+    const { conversationId } = command.data;
+    if (!(await deps.reads.erasedCommandIs(erased, command.data)))
+      return refuseReusedKey(
+        command,
+        { hubMessageId: erased.hubMessageId, conversationId },
+        conversation,
+        publisher,
+      );
+    logger.info('send command of an erased send came again: not sent again', {
+      conversationId,
+      hubMessageId: erased.hubMessageId,
+      commandId: command.id,
+    });
+    return 'duplicate';
   };
 
   const fail = async (
@@ -1504,7 +1543,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         decidedAt: iso(),
       };
     };
-    let record = await sends.get(hubMessageId);
+    const read = await sends.read(hubMessageId);
+    if (read?.state === 'erased') return afterErasure(command, read, conversation, publisher);
+    let record = read;
     if (!record) {
       const failure = failureFor(undefined);
       // Its uploads named, as a refused send's are: a delivery before may have noted their
@@ -1517,7 +1558,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       };
       if ((await sends.claim(failed)) === 'claimed')
         return publishFailed(command, failed, failure, conversation, publisher);
-      record = await sends.get(hubMessageId);
+      const taken = await sends.read(hubMessageId);
+      if (taken?.state === 'erased') return afterErasure(command, taken, conversation, publisher);
+      record = taken;
       if (!record) throw new SendRaceError('send record vanished after a lost claim');
     }
     if (!isCommandHashOf(record.commandHash, command.data)) {
@@ -1597,9 +1640,11 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     // redelivery then finds its send as the provider's answer left it.
     await settleUnsettled();
     const first = await deps.reads.sendWithConversation(hubMessageId, command.data.conversationId);
-    let { record } = first;
     const { stored } = first;
     const conversation = stored.model?.state;
+    // Taken before its customer was erased: a repeat, whatever conversation the id holds now.
+    if (first.record?.state === 'erased') return afterErasure(command, first.record, conversation, publisher);
+    let record: SendRecord | undefined = first.record;
     let prepared: { sender: ChannelSender; messages: readonly PreparedMessage[] } | undefined;
     /** When this delivery's claim also noted the first attempt. */
     let notedAt: string | undefined;
@@ -1693,7 +1738,10 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           prepared = decided;
           claimedNow = true;
         } else {
-          record = await sends.get(hubMessageId);
+          const taken = await sends.read(hubMessageId);
+          // Erased between the read above and the claim.
+          if (taken?.state === 'erased') return afterErasure(command, taken, conversation, publisher);
+          record = taken;
           if (decided.ok && notedAt !== undefined && record?.inFlight?.by === delivery) {
             // This delivery's own claim: its write landed, its answer was lost and the SDK wrote it
             // again, which failed the condition. The noted attempt is ours to make.
@@ -1702,7 +1750,11 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           } else notedAt = undefined;
         }
       }
-      record ??= await sends.get(hubMessageId);
+      if (!record) {
+        const taken = await sends.read(hubMessageId);
+        if (taken?.state === 'erased') return afterErasure(command, taken, conversation, publisher);
+        record = taken;
+      }
       if (!record) throw new SendRaceError('send record vanished after a lost claim');
     }
 

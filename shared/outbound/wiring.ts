@@ -15,7 +15,7 @@ import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import { getMessage, newestInboundMessage, newestMessages } from '#shared/store/messages.ts';
 import { checkedPseudonymKey } from '#shared/store/pseudonym-key-check.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
-import { createSendStore, readSendWithConversation } from '#shared/store/sends.ts';
+import { createSendStore, isErasedCommandOf, readSendWithConversation } from '#shared/store/sends.ts';
 import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { noteUploadsSent } from '#shared/store/upload-refs.ts';
@@ -112,6 +112,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     conversation: (conversationId) => loadConversation(context, conversationId),
     sendWithConversation: (hubMessageId, conversationId) =>
       readSendWithConversation(context, hubMessageId, conversationId),
+    erasedCommandIs: async (erased, data) => isErasedCommandOf(erased, data, await pseudonymKey()),
     // Under every identifier of a WhatsApp customer (consentKeysFor): the same two reads, more keys.
     consent: (conversation) =>
       readContactConsent(context, pseudonymKey, consentKeysFor(conversation.channel, conversation.contact)),

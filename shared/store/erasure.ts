@@ -35,6 +35,7 @@ import {
   erasedConversationKey,
   erasedConversationsPartition,
   hubMessageIdOfKey,
+  hubMessageIdOfReservationKey,
   type ItemKey,
   kindOfKey,
   messageStateKey,
@@ -52,6 +53,7 @@ import {
 } from './pending-redactions.ts';
 import { MAX_MERGED_PEOPLE, ownerOutsideTree, unmergeRecordKey } from './person-merges.ts';
 import { CONTACT_REGISTERS, ConsentValueSchema, StoredRegisterSchema, timeOrder } from './registers.ts';
+import { isSendTombstone, sendTombstoneOf } from './sends.ts';
 import {
   erasureKeeps,
   keepSuppression,
@@ -697,7 +699,11 @@ export const exportPerson = async (
   if (keys.length === 0) return undefined;
   const fits = page.fits ?? (() => true);
   const reading = { ...context, now: () => new Date(0) };
-  const stored = await batchGetItems(reading, keys, { concurrency: BATCH_CONCURRENCY });
+  // What an erasure left of a send is no send of the person's: reached again only through its message's record
+  // (written after the erasure, or left by a run that stopped before it went).
+  const stored = (await batchGetItems(reading, keys, { concurrency: BATCH_CONCURRENCY })).filter(
+    (item) => !(kindOfKey(keyOf(item)) === 'send' && isSendTombstone(item)),
+  );
   // The objects the items name, and the uploads' references in their conversations, in one pass.
   const named = objectsNamedIn(stored);
   const after = page.after ?? { stage: 'items', after: '' };
@@ -1036,11 +1042,33 @@ export const erasePerson = async (
   let tombstones = 0;
   let itemsDeleted = 0;
   const present = new Set(keys.map(idOfKey));
+  const itemOf = new Map(items.map((item) => [idOfKey(keyOf(item)), item]));
+  // Until when the API's reservation of each send's key held a retry back (deleted below).
+  const reservedUntil = new Map(
+    items.flatMap((item) =>
+      kindOfKey(keyOf(item)) === 'sendReservation' && typeof item.expiresAt === 'number'
+        ? [[hubMessageIdOfReservationKey(keyOf(item)), item.expiresAt] as const]
+        : [],
+    ),
+  );
   for (const key of keys) {
     // A redaction still pending was written again above, or not asked: it stays.
     if (staying.has(idOfKey(key))) continue;
     const kind = kindOfKey(key);
     const requests = batchOf(ERASE_ORDER[kind ?? ''] ?? CONVERSATION_ORDER);
+    const send = kind === 'send' ? itemOf.get(idOfKey(key)) : undefined;
+    if (send) {
+      // A send record becomes a tombstone in the same write (its index entry goes): the command,
+      // redelivered or retried once the customer writes again under the same conversation id, finds
+      // it at its claim and is a repeat, neither sent nor recorded again. One read gone meanwhile
+      // has nothing to keep.
+      const keptUntil = reservedUntil.get(hubMessageIdOfKey(key));
+      requests.push({
+        PutRequest: { Item: marshall(sendTombstoneOf(send, pseudonymKey, { keptUntil, orElse: expiresAt })) },
+      });
+      tombstones++;
+      continue;
+    }
     if (kind === 'unreadableEmail') {
       // Written before the item's delete is sent: a redelivery of its event that finds no item
       // finds the tombstone.

@@ -115,7 +115,7 @@ export const ITEM_KINDS = {
     reach: 'sends-by-conversation',
     expires: true,
     description:
-      "a send command's bookkeeping: which provider messages went out, the one in flight, the outcome (no message text); in gsi3 under `CONVSENDS#<conversationId>`, but for one claimed on 2026-11-30/12-01 (840a19e..7a027d0), in gsi2 under that partition until `npm run reindex-people` moves it",
+      "a send command's bookkeeping: which provider messages went out, the one in flight, the outcome (no message text); in gsi3 under `CONVSENDS#<conversationId>`, but for one claimed on 2026-11-30/12-01 (840a19e..7a027d0), in gsi2 under that partition until `npm run reindex-people` moves it. Erasure replaces it with a bare tombstone (`erased`, `erasedCommandHash`: an HMAC under the pseudonym key of its `commandHash`; no index entry, no identifier), which expires when the record would have, or when the key's API reservation would have if later, so the command coming back after the customer wrote again is a repeat, never sent again (shared/store/sends.ts, sendTombstoneOf)",
   },
   mediaFetch: {
     pk: 'MSG#<hubMessageId>',
@@ -398,6 +398,10 @@ export const sendReservationKey = (conversationId: string, hubMessageId: string)
   pk: conversationKey(conversationId).pk,
   sk: `${SEND_RESERVATION_PREFIX}${hubMessageId}`,
 });
+
+/** The hub message id a send reservation's key names (sendReservationKey). */
+export const hubMessageIdOfReservationKey = (key: ItemKey): string =>
+  key.sk.slice(SEND_RESERVATION_PREFIX.length);
 
 const PENDING_ANNOUNCEMENT_SORT_KEY = 'ANNOUNCE';
 

@@ -31,7 +31,13 @@ import {
 } from './messages.ts';
 import { type LinkOutcome, linkPerson, resolvePerson } from './person-merges.ts';
 import { type RegisterWrite, writeRegister } from './registers.ts';
-import { createSendStore, type SendRecord, sendOfProviderMessage, storedSendOf } from './sends.ts';
+import {
+  createSendStore,
+  isSendTombstone,
+  type SendRecord,
+  sendOfProviderMessage,
+  storedSendOf,
+} from './sends.ts';
 import type { PseudonymKeySource } from './suppressions.ts';
 import { batchGetItems, itemsByKey, type TableContext } from './table.ts';
 import { keepUnreadableEmail, type UnreadableEmail } from './unreadable-emails.ts';
@@ -218,7 +224,8 @@ const readForBatch = async (
   for (const id of sends) {
     const item = itemAt(sendKey(id));
     const record = item ? storedSendOf(item) : undefined;
-    if (item === undefined || record !== undefined) sendsRead.set(id, record);
+    // An erased send's tombstone keeps no send: as none kept.
+    if (item === undefined || record !== undefined || isSendTombstone(item)) sendsRead.set(id, record);
   }
   return {
     marks: new Map(messages.map((id) => [id, messageKeyReadOf(itemAt(messageKey(id)), context.now())])),

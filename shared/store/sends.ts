@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { GetItemCommand, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
@@ -19,6 +20,7 @@ import {
   conversationSendsKeys,
   conversationSendsPartition,
   hubMessageIdOfKey,
+  type PseudonymKey,
   sendKey,
 } from './keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
@@ -238,14 +240,97 @@ const fromItem = (item: Record<string, unknown>): SendRecord => {
   return SendRecordSchema.parse(parsed);
 };
 
-/** A stored send item as readers see it; undefined when it does not parse (erasure reads its provider ids). */
+/**
+ * A stored send item as readers see it; undefined when it does not parse (erasure reads its provider
+ * ids) or is an erasure's tombstone.
+ */
 export const storedSendOf = (item: Record<string, unknown>): SendRecord | undefined => {
+  if (isSendTombstone(item)) return undefined;
   try {
     return fromItem(item);
   } catch {
     return undefined;
   }
 };
+
+/**
+ * What an erasure leaves of a send record (sendTombstoneOf): its key, and a keyed hash of its
+ * command's data (erasedCommandHashOf), no conversation, address, plan or provider id. Its claim's
+ * condition still finds an item, so a command the hub took before the erasure is never claimed and
+ * sent again, nor its text recorded again, once the customer writes again and the conversation
+ * comes back under its id (until 2026-12-07 erasure deleted the record, and such a command went
+ * again: found by a review).
+ */
+export interface ErasedSend {
+  readonly state: 'erased';
+  readonly hubMessageId: string;
+  /** erasedCommandHashOf the record's `commandHash`; absent when the erased item held none. */
+  readonly erasedCommandHash?: string;
+}
+
+/** A send item as stored: its record, or what an erasure left of it. */
+export type StoredSend = SendRecord | ErasedSend;
+
+/** Whether a stored send item is an erasure's tombstone of it. */
+export const isSendTombstone = (item: Record<string, unknown>): boolean => item.erased === true;
+
+/**
+ * The hash an erased send keeps of its command's data: an HMAC-SHA256, under the pseudonym key, of
+ * the record's `commandHash` (commandHashOf), so that a repeat of the command is still told from
+ * other content under its key, while reading the table alone never confirms a guessed text.
+ */
+const erasedCommandHashOf = (pseudonymKey: PseudonymKey, commandHash: string): string =>
+  createHmac('sha256', pseudonymKey).update(`erased-send\u0000${commandHash}`, 'utf8').digest('hex');
+
+/**
+ * Whether an erased send was this command's data (any hash commandHashesOf names); true when the
+ * tombstone kept no hash, as nothing then tells it from a repeat.
+ */
+export const isErasedCommandOf = (
+  erased: ErasedSend,
+  data: SendMessageData,
+  pseudonymKey: PseudonymKey,
+): boolean =>
+  erased.erasedCommandHash === undefined ||
+  commandHashesOf(data).some((hash) => erasedCommandHashOf(pseudonymKey, hash) === erased.erasedCommandHash);
+
+/**
+ * The tombstone an erasure writes in place of a send item (`item` as stored: a record, or the
+ * tombstone an earlier run of the erasure wrote, which stays as it was): bare but for `erased`, the
+ * keyed hash of its command and an expiry, the record's own or `keptUntil` when later (the key's API
+ * reservation, which the erasure deletes, held a retry back until then), so it lasts as long as a
+ * command could come back and find the record (`orElse` for an item with none). No index entry: the
+ * conversation's sends no longer list it.
+ */
+export const sendTombstoneOf = (
+  item: Record<string, unknown>,
+  pseudonymKey: PseudonymKey,
+  { keptUntil, orElse }: { readonly keptUntil?: number | undefined; readonly orElse: number },
+): Record<string, unknown> => {
+  const hash = isSendTombstone(item)
+    ? item.erasedCommandHash
+    : typeof item.commandHash === 'string'
+      ? erasedCommandHashOf(pseudonymKey, item.commandHash)
+      : undefined;
+  const own = typeof item.expiresAt === 'number' ? item.expiresAt : orElse;
+  return {
+    pk: item.pk,
+    sk: item.sk,
+    erased: true,
+    ...(typeof hash === 'string' ? { erasedCommandHash: hash } : {}),
+    expiresAt: Math.max(own, keptUntil ?? own),
+  };
+};
+
+/** A live send item as readers take it: its record, or the erased send its tombstone stands for. */
+const storedOrErased = (item: Record<string, unknown>): StoredSend =>
+  isSendTombstone(item)
+    ? {
+        state: 'erased',
+        hubMessageId: hubMessageIdOfKey({ pk: String(item.pk), sk: String(item.sk) }),
+        ...(typeof item.erasedCommandHash === 'string' ? { erasedCommandHash: item.erasedCommandHash } : {}),
+      }
+    : fromItem(item);
 
 /**
  * What a failure was decided on: provider message `index` (the record's `next` then), and the
@@ -264,8 +349,10 @@ export interface LastAccept {
 }
 
 export interface SendStore {
-  /** Consistent read; an expired record counts as absent. */
+  /** Consistent read; an expired record counts as absent, and so does an erased one (see `read`). */
   get(hubMessageId: string): Promise<SendRecord | undefined>;
+  /** Consistent read, as `get`, but an erased send reads as what its erasure left (ErasedSend). */
+  read(hubMessageId: string): Promise<StoredSend | undefined>;
   /** Creates the record; `exists` when another delivery created it first. */
   claim(record: SendRecord): Promise<'claimed' | 'exists'>;
   /** Durably notes that provider message `index` is about to be sent: no other delivery may send it. */
@@ -364,20 +451,26 @@ export const createSendStore = (
   /** No attempt noted, or the one noted is this delivery's (`:by`). */
   const notOthersAttempt = '(attribute_not_exists(inFlight) OR inFlight.#by = :by)';
 
+  const read = async (hubMessageId: string): Promise<StoredSend | undefined> => {
+    const output = await context.client.send(
+      new GetItemCommand({
+        TableName: context.tableName,
+        Key: marshall(sendKey(hubMessageId)),
+        ConsistentRead: true,
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'GetItem', output);
+    const item = output.Item ? unmarshall(output.Item) : undefined;
+    return item && isLive(item, context.now()) ? storedOrErased(item) : undefined;
+  };
+
   const store: SendStore = {
     get: async (hubMessageId) => {
-      const output = await context.client.send(
-        new GetItemCommand({
-          TableName: context.tableName,
-          Key: marshall(sendKey(hubMessageId)),
-          ConsistentRead: true,
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      track(context, 'GetItem', output);
-      const item = output.Item ? unmarshall(output.Item) : undefined;
-      return item && isLive(item, context.now()) ? fromItem(item) : undefined;
+      const stored = await read(hubMessageId);
+      return stored?.state === 'erased' ? undefined : stored;
     },
+    read,
     claim: async (record) => {
       try {
         const output = await context.client.send(
@@ -501,20 +594,21 @@ export const createSendStore = (
 };
 
 /**
- * A command's send record (as `SendStore.get` reads it) and its conversation (as `loadConversation`
- * does), in one consistent BatchGetItem: the same read units, one round trip instead of two.
+ * A command's send record (as `SendStore.read` reads it: an erased one as its tombstone) and its
+ * conversation (as `loadConversation` does), in one consistent BatchGetItem: the same read units, one
+ * round trip instead of two.
  */
 export const readSendWithConversation = async (
   context: TableContext,
   hubMessageId: string,
   conversationId: string,
-): Promise<{ readonly record: SendRecord | undefined; readonly stored: StoredConversation }> => {
+): Promise<{ readonly record: StoredSend | undefined; readonly stored: StoredConversation }> => {
   const send = sendKey(hubMessageId);
   const conversation = conversationKey(conversationId);
   const itemAt = itemsByKey(await batchGetItems(context, [send, conversation]));
   const sendItem = itemAt(send);
   return {
-    record: sendItem ? fromItem(sendItem) : undefined,
+    record: sendItem ? storedOrErased(sendItem) : undefined,
     stored: storedConversationOf(itemAt(conversation) ?? {}),
   };
 };

@@ -243,7 +243,8 @@ describe('erasure of a person with Twilio messages', () => {
       twilio: { messages: 0, media: 0, failed: 2 },
       whatsapp: { uploads: 0, failed: 0 },
     });
-    expect(report?.itemsDeleted).toBeGreaterThan(3);
+    // (its sends are left as tombstones, counted there)
+    expect(report?.itemsDeleted).toBeGreaterThan(2);
     expect(after).not.toContain(CANARY);
     expect(after).not.toContain('306912340511');
     expect(twilio.requests.filter((request) => request.method === 'POST')).toHaveLength(6);

@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiResponse } from '#shared/api/http.ts';
+import type { HubCommand } from '#shared/contract/index.ts';
+import { contactIdFor } from '#shared/domain/contact-identity.ts';
+import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { epochSeconds } from '#shared/store/item-rules.ts';
+import { sendKey } from '#shared/store/keys.ts';
+import { SEND_RESERVATION_SECONDS } from '#shared/store/send-reservations.ts';
+import { commandHashOf, createSendStore } from '#shared/store/sends.ts';
+import type { TableContext } from '#shared/store/table.ts';
+import { conversationFor, messageEvent, minute, unsentSend } from '#tests/recorder/factories.ts';
+import { tableItems } from '#tests/support/emulated-table.ts';
+import { eraseFrom } from '#tests/support/erased-customer.ts';
+import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
+import { quietRecorder } from '#tests/support/quiet-recorder.ts';
+import { apiRequest } from '#tests/support/requests.ts';
+
+/*
+ * POST /v1/conversations/{id}/messages retried with its Idempotency-Key after the customer was
+ * erased and wrote again (the conversation is back under its id). The erasure deletes the key's
+ * reservation and leaves a tombstone of the send the sender took: a retry of the same body is
+ * answered as the first request was and queued no more, for as long as the reservation would have
+ * held it back. Until 2026-12-07 the erasure deleted both, the retry was queued again, and the sender
+ * sent it a second time (found by a review).
+ */
+describe('a send retried under its key after its customer was erased', () => {
+  const day = 86_400_000;
+  const start = new Date('2026-11-22T12:00:00.000Z').getTime();
+  const customer = '306900000884';
+  const { contact, conversationId } = conversationFor(customer);
+  const path = `/v1/conversations/${conversationId}/messages`;
+  let emulators: RunningEmulators;
+  let table: TableContext;
+  let clock = new Date(start);
+  const queued: HubCommand[] = [];
+  let api: ReturnType<typeof quietHelpdeskApi>;
+  const post = (key: string, text = 'Your refund is on its way.') =>
+    api(
+      apiRequest('POST', path, {
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        body: JSON.stringify({ parts: [{ type: 'text', text }], sender: { kind: 'agent', id: 'a-1' } }),
+      }),
+    );
+  const onDay = (days: number) => {
+    clock = new Date(start + days * day);
+  };
+  const queuedUnder = (key: string) =>
+    queued.filter(
+      (command) => command.type === 'switchboard.command.send_message' && command.data.idempotencyKey === key,
+    );
+  /** The sender took the key's first command and sent it: its send record, as of the clock now. */
+  const sentByTheSender = async (key: string, first: ApiResponse) => {
+    const [command] = queuedUnder(key);
+    if (command?.type !== 'switchboard.command.send_message') throw new Error('no send queued');
+    await createSendStore(table).claim({
+      ...unsentSend(
+        customer,
+        String((first.body as { hubMessageId: string }).hubMessageId),
+        clock.toISOString(),
+      ),
+      conversationId,
+      commandId: command.id,
+      commandHash: commandHashOf(command.data),
+      state: 'sent',
+    });
+  };
+  const writes = (n: number) =>
+    quietRecorder(table, () => clock).recordEvent(messageEvent(customer, `after-erasure-${n}`, minute(n)));
+
+  beforeAll(async () => {
+    emulators = await startEmulators();
+    table = {
+      client: emulators.clients.dynamodb,
+      tableName: emulators.resources.tableName,
+      now: () => clock,
+    };
+    api = quietHelpdeskApi(emulators, table, () => clock, {
+      enqueueCommand: async (command) => {
+        queued.push(command);
+      },
+    });
+  });
+  afterAll(async () => {
+    await emulators?.stop();
+  });
+
+  it('answers the retry as the first request, queues nothing, and refuses other content under the key', async () => {
+    // Prepare: the customer writes, the helpdesk answers and the sender sends; the customer is
+    // erased and writes again
+    onDay(0);
+    await writes(1);
+    const first = await post('ticket-88-reply-1');
+    await sentByTheSender('ticket-88-reply-1', first);
+    const hubMessageId = String((first.body as { hubMessageId: string }).hubMessageId);
+    await eraseFrom(table, contactIdFor('whatsapp', contact, conversationId));
+    await writes(130);
+    // Act: the helpdesk retries the request, then reuses the key for other content, and retries
+    // once more on day 40 (past the send record's 30 days, within the reservation's 58)
+    onDay(1);
+    const retried = await post('ticket-88-reply-1');
+    const other = await post('ticket-88-reply-1', 'Your refund was refused.');
+    onDay(40);
+    const late = await post('ticket-88-reply-1');
+    const tombstone = (await tableItems(table)).find(
+      (item) => item.pk === sendKey(hubMessageId).pk && item.sk === 'SEND',
+    );
+    // Assess
+    expect(first.status).toBe(202);
+    expect([retried.status, other.status, late.status]).toEqual([202, 422, 202]);
+    expect(retried.body).toEqual(first.body);
+    expect(late.body).toEqual(first.body);
+    expect(queuedUnder('ticket-88-reply-1')).toHaveLength(1);
+    // The tombstone lasts as the reservation would have (58 days after the last request before the erasure)
+    expect(tombstone?.expiresAt).toBe(epochSeconds(new Date(start)) + SEND_RESERVATION_SECONDS);
+    expect(JSON.stringify(tombstone)).not.toContain(conversationId);
+  });
+});
