@@ -1,19 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiResponse } from '#shared/api/http.ts';
-import type { HubCommand } from '#shared/contract/index.ts';
+import { describe, expect, it } from 'vitest';
 import { contactIdFor } from '#shared/domain/contact-identity.ts';
-import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
 import { epochSeconds } from '#shared/store/item-rules.ts';
 import { sendKey } from '#shared/store/keys.ts';
 import { SEND_RESERVATION_SECONDS } from '#shared/store/send-reservations.ts';
-import { commandHashOf, createSendStore } from '#shared/store/sends.ts';
-import type { TableContext } from '#shared/store/table.ts';
-import { conversationFor, messageEvent, minute, unsentSend } from '#tests/recorder/factories.ts';
+import { messageEvent, minute } from '#tests/recorder/factories.ts';
 import { tableItems } from '#tests/support/emulated-table.ts';
 import { eraseFrom } from '#tests/support/erased-customer.ts';
-import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
 import { quietRecorder } from '#tests/support/quiet-recorder.ts';
-import { apiRequest } from '#tests/support/requests.ts';
+import { useSendKeyRig } from '#tests/support/send-key-rig.ts';
 
 /*
  * POST /v1/conversations/{id}/messages retried with its Idempotency-Key after the customer was
@@ -24,65 +18,14 @@ import { apiRequest } from '#tests/support/requests.ts';
  * sent it a second time (found by a review).
  */
 describe('a send retried under its key after its customer was erased', () => {
-  const day = 86_400_000;
-  const start = new Date('2026-11-22T12:00:00.000Z').getTime();
+  const start = new Date('2026-11-22T12:00:00.000Z');
   const customer = '306900000884';
-  const { contact, conversationId } = conversationFor(customer);
-  const path = `/v1/conversations/${conversationId}/messages`;
-  let emulators: RunningEmulators;
-  let table: TableContext;
-  let clock = new Date(start);
-  const queued: HubCommand[] = [];
-  let api: ReturnType<typeof quietHelpdeskApi>;
-  const post = (key: string, text = 'Your refund is on its way.') =>
-    api(
-      apiRequest('POST', path, {
-        headers: { 'content-type': 'application/json', 'idempotency-key': key },
-        body: JSON.stringify({ parts: [{ type: 'text', text }], sender: { kind: 'agent', id: 'a-1' } }),
-      }),
-    );
-  const onDay = (days: number) => {
-    clock = new Date(start + days * day);
-  };
-  const queuedUnder = (key: string) =>
-    queued.filter(
-      (command) => command.type === 'switchboard.command.send_message' && command.data.idempotencyKey === key,
-    );
-  /** The sender took the key's first command and sent it: its send record, as of the clock now. */
-  const sentByTheSender = async (key: string, first: ApiResponse) => {
-    const [command] = queuedUnder(key);
-    if (command?.type !== 'switchboard.command.send_message') throw new Error('no send queued');
-    await createSendStore(table).claim({
-      ...unsentSend(
-        customer,
-        String((first.body as { hubMessageId: string }).hubMessageId),
-        clock.toISOString(),
-      ),
-      conversationId,
-      commandId: command.id,
-      commandHash: commandHashOf(command.data),
-      state: 'sent',
-    });
-  };
+  const rig = useSendKeyRig(customer, start);
+  const { contact, conversationId, post, onDay, queuedUnder, sentByTheSender } = rig;
   const writes = (n: number) =>
-    quietRecorder(table, () => clock).recordEvent(messageEvent(customer, `after-erasure-${n}`, minute(n)));
-
-  beforeAll(async () => {
-    emulators = await startEmulators();
-    table = {
-      client: emulators.clients.dynamodb,
-      tableName: emulators.resources.tableName,
-      now: () => clock,
-    };
-    api = quietHelpdeskApi(emulators, table, () => clock, {
-      enqueueCommand: async (command) => {
-        queued.push(command);
-      },
-    });
-  });
-  afterAll(async () => {
-    await emulators?.stop();
-  });
+    quietRecorder(rig.table, () => rig.clock).recordEvent(
+      messageEvent(customer, `after-erasure-${n}`, minute(n)),
+    );
 
   it('answers the retry as the first request, queues nothing, and refuses other content under the key', async () => {
     // Prepare: the customer writes, the helpdesk answers and the sender sends; the customer is
@@ -92,7 +35,7 @@ describe('a send retried under its key after its customer was erased', () => {
     const first = await post('ticket-88-reply-1');
     await sentByTheSender('ticket-88-reply-1', first);
     const hubMessageId = String((first.body as { hubMessageId: string }).hubMessageId);
-    await eraseFrom(table, contactIdFor('whatsapp', contact, conversationId));
+    await eraseFrom(rig.table, contactIdFor('whatsapp', contact, conversationId));
     await writes(130);
     // Act: the helpdesk retries the request, then reuses the key for other content, and retries
     // once more on day 40 (past the send record's 30 days, within the reservation's 58)
@@ -101,7 +44,7 @@ describe('a send retried under its key after its customer was erased', () => {
     const other = await post('ticket-88-reply-1', 'Your refund was refused.');
     onDay(40);
     const late = await post('ticket-88-reply-1');
-    const tombstone = (await tableItems(table)).find(
+    const tombstone = (await tableItems(rig.table)).find(
       (item) => item.pk === sendKey(hubMessageId).pk && item.sk === 'SEND',
     );
     // Assess
@@ -111,7 +54,7 @@ describe('a send retried under its key after its customer was erased', () => {
     expect(late.body).toEqual(first.body);
     expect(queuedUnder('ticket-88-reply-1')).toHaveLength(1);
     // The tombstone lasts as the reservation would have (58 days after the last request before the erasure)
-    expect(tombstone?.expiresAt).toBe(epochSeconds(new Date(start)) + SEND_RESERVATION_SECONDS);
+    expect(tombstone?.expiresAt).toBe(epochSeconds(start) + SEND_RESERVATION_SECONDS);
     expect(JSON.stringify(tombstone)).not.toContain(conversationId);
   });
 });

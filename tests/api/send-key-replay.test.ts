@@ -1,18 +1,13 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ApiResponse } from '#shared/api/http.ts';
-import type { HubCommand } from '#shared/contract/index.ts';
-import { type RunningEmulators, startEmulators } from '#shared/local/emulators.ts';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { epochSeconds } from '#shared/store/item-rules.ts';
 import { sendReservationKey } from '#shared/store/keys.ts';
 import { SEND_REQUEUE_SECONDS, SEND_RESERVATION_SECONDS } from '#shared/store/send-reservations.ts';
 import { commandHashOf, createSendStore } from '#shared/store/sends.ts';
-import type { TableContext } from '#shared/store/table.ts';
-import { conversationFor, messageEvent, minute, unsentSend } from '#tests/recorder/factories.ts';
-import { quietHelpdeskApi } from '#tests/support/quiet-api.ts';
+import { messageEvent, minute } from '#tests/recorder/factories.ts';
 import { quietRecorder } from '#tests/support/quiet-recorder.ts';
-import { apiRequest } from '#tests/support/requests.ts';
+import { useSendKeyRig } from '#tests/support/send-key-rig.ts';
 
 /*
  * "The same Idempotency-Key never sends twice" (POST /v1/conversations/{id}/messages), for as long
@@ -25,61 +20,14 @@ import { apiRequest } from '#tests/support/requests.ts';
  */
 describe('a send retried under its key once its send record may be gone', () => {
   const day = 86_400_000;
-  const start = new Date('2026-11-22T12:00:00.000Z').getTime();
-  let emulators: RunningEmulators;
-  let table: TableContext;
-  let clock = new Date(start);
-  let refuseQueueing = false;
-  const queued: HubCommand[] = [];
-  let api: ReturnType<typeof quietHelpdeskApi>;
-  const { conversationId } = conversationFor('306900000882');
-  const path = `/v1/conversations/${conversationId}/messages`;
-  const post = (key: string, text = 'Your refund is on its way.') =>
-    api(
-      apiRequest('POST', path, {
-        headers: { 'content-type': 'application/json', 'idempotency-key': key },
-        body: JSON.stringify({ parts: [{ type: 'text', text }], sender: { kind: 'agent', id: 'a-1' } }),
-      }),
-    );
-  /** The clock `days` (fractions too) after the test's start. */
-  const onDay = (days: number) => {
-    clock = new Date(start + days * day);
-  };
-  const queuedUnder = (key: string) =>
-    queued.filter(
-      (command) => command.type === 'switchboard.command.send_message' && command.data.idempotencyKey === key,
-    );
-  /** The sender took the key's first command and sent it: its send record, as of the clock now. */
-  const sentByTheSender = async (key: string, first: ApiResponse) => {
-    const [command] = queuedUnder(key);
-    if (command?.type !== 'switchboard.command.send_message') throw new Error('no send queued');
-    const hubMessageId = String((first.body as { hubMessageId: string }).hubMessageId);
-    await createSendStore(table).claim({
-      ...unsentSend('306900000882', hubMessageId, clock.toISOString()),
-      conversationId,
-      commandId: command.id,
-      commandHash: commandHashOf(command.data),
-      state: 'sent',
-    });
-  };
+  const start = new Date('2026-11-22T12:00:00.000Z');
+  const rig = useSendKeyRig('306900000882', start);
+  const { conversationId, post, onDay, queuedUnder, sentByTheSender } = rig;
 
   beforeAll(async () => {
-    emulators = await startEmulators();
-    table = {
-      client: emulators.clients.dynamodb,
-      tableName: emulators.resources.tableName,
-      now: () => clock,
-    };
-    await quietRecorder(table, () => clock).recordEvent(messageEvent('306900000882', 'replay-1', minute(1)));
-    api = quietHelpdeskApi(emulators, table, () => clock, {
-      enqueueCommand: async (command) => {
-        if (refuseQueueing) throw new Error('the outbox refused the SendMessage');
-        queued.push(command);
-      },
-    });
-  });
-  afterAll(async () => {
-    await emulators?.stop();
+    await quietRecorder(rig.table, () => rig.clock).recordEvent(
+      messageEvent('306900000882', 'replay-1', minute(1)),
+    );
   });
 
   it('answers a retry 31 days after the sent first (its record gone) with the first 202, and queues nothing', async () => {
@@ -90,7 +38,7 @@ describe('a send retried under its key once its send record may be gone', () => 
     // Act: the helpdesk replays the request on day 31, past the send record, within the reservation
     onDay(31);
     const retried = await post('ticket-77-reply-1');
-    const record = await createSendStore(table).get(
+    const record = await createSendStore(rig.table).get(
       String((first.body as { hubMessageId: string }).hubMessageId),
     );
     // Assess
@@ -121,9 +69,9 @@ describe('a send retried under its key once its send record may be gone', () => 
   it('still queues a retry of a request whose queueing failed (5xx) within the window, and then answers later retries without queueing', async () => {
     // Prepare: the first request on day 0, its reservation written and the outbox refusing it
     onDay(0);
-    refuseQueueing = true;
+    rig.refuseQueueing = true;
     const failed = await post('ticket-77-reply-3').catch(() => 'thrown' as const);
-    refuseQueueing = false;
+    rig.refuseQueueing = false;
     // Act: the helpdesk retries on day 27.9 (nothing was queued), and once more on day 31
     onDay(27.9);
     const retried = await post('ticket-77-reply-3');
@@ -173,13 +121,13 @@ describe('a send retried under its key once its send record may be gone', () => 
     const [command] = queuedUnder('ticket-77-reply-6');
     if (command?.type !== 'switchboard.command.send_message') throw new Error('no send queued');
     const hubMessageId = String((first.body as { hubMessageId: string }).hubMessageId);
-    await table.client.send(
+    await rig.table.client.send(
       new PutItemCommand({
-        TableName: table.tableName,
+        TableName: rig.table.tableName,
         Item: marshall({
           ...sendReservationKey(conversationId, hubMessageId),
           commandHash: commandHashOf(command.data),
-          expiresAt: epochSeconds(clock) + SEND_RESERVATION_SECONDS,
+          expiresAt: epochSeconds(rig.clock) + SEND_RESERVATION_SECONDS,
         }),
       }),
     );
