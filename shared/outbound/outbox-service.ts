@@ -43,9 +43,22 @@ const AttributableSendSchema = z.object({
 /** The `commandHash` of a malformed command's send record: no command's data hashes to it. */
 const MALFORMED_COMMAND_HASH = 'malformed';
 
+/**
+ * A malformed command's record's hash: the marker and its command id's hash, so that what an erasure
+ * keeps of it (a keyed hash of this) still tells the command's own redelivery from another command
+ * under its key (until 2026-12-07 the marker alone, and a redelivery after the erasure was refused
+ * again under a new event id as another command's: two events for one command; found by a review).
+ */
+const malformedCommandHash = (commandId: string): string =>
+  `${MALFORMED_COMMAND_HASH}:${stableHash('malformed-command', commandId)}`;
+
+/** Whether a record's hash is a malformed command's (the bare marker: a record of before 2026-12-07). */
+const isMalformedHash = (commandHash: string): boolean =>
+  commandHash === MALFORMED_COMMAND_HASH || commandHash.startsWith(`${MALFORMED_COMMAND_HASH}:`);
+
 export interface OutboxDeps {
   readonly sendMessage: SendCommandHandler;
-  readonly reads: Pick<SenderReads, 'conversation' | 'message' | 'newestInbound'>;
+  readonly reads: Pick<SenderReads, 'conversation' | 'message' | 'newestInbound' | 'erasedCommandHashIs'>;
   readonly sends: SendStore;
   readonly publisher: EventPublisher;
   readonly senderFor: SenderFor;
@@ -215,7 +228,7 @@ export const createOutboxService = (deps: OutboxDeps) => {
       hubMessageId,
       conversationId: data.conversationId,
       commandId: id,
-      commandHash: MALFORMED_COMMAND_HASH,
+      commandHash: malformedCommandHash(id),
       state: 'failed',
       acceptedAt: failure.decidedAt,
       messageCount: 0,
@@ -227,6 +240,9 @@ export const createOutboxService = (deps: OutboxDeps) => {
     const stored =
       (await deps.sends.claim(record)) === 'claimed' ? record : await deps.sends.read(hubMessageId);
     if (!stored) throw new Error('send record vanished after a lost claim');
+    // This very command's refusal, its customer erased since: it had its one event then.
+    if (stored.state === 'erased' && (await deps.reads.erasedCommandHashIs(stored, malformedCommandHash(id))))
+      return true;
     if (stored.state === 'erased' || stored.commandId !== id) {
       // Another command's key: its record (sending, sent or failed, published or not; or what an
       // erasure left of it, a well-formed command's) is not this command's to publish or mark; the
@@ -255,7 +271,7 @@ export const createOutboxService = (deps: OutboxDeps) => {
     }
     // This command's own record. One it made well-formed before (a corrupted redelivery of the same
     // command) ends in that send's own event, which its own delivery publishes.
-    if (stored.published || stored.commandHash !== MALFORMED_COMMAND_HASH) return true;
+    if (stored.published || !isMalformedHash(stored.commandHash)) return true;
     await publisher.publish([
       failedEventFor({
         command,

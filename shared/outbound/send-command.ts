@@ -159,6 +159,8 @@ export interface SenderReads {
    * pseudonym key, isErasedCommandOf): the key is read only for such a command, never on a send's path.
    */
   erasedCommandIs(erased: ErasedSend, data: SendMessageCommand['data']): Promise<boolean>;
+  /** Whether an erased send's record held exactly this command hash (isErasedCommandHash): the key is read then only. */
+  erasedCommandHashIs(erased: ErasedSend, commandHash: string): Promise<boolean>;
   consent(conversation: ConversationState): Promise<ContactConsent>;
   /** A recorded message by hub id. */
   message(hubMessageId: string): Promise<Message | undefined>;

@@ -15,7 +15,12 @@ import { createEndpointPauses } from '#shared/store/endpoint-pauses.ts';
 import { getMessage, newestInboundMessage, newestMessages } from '#shared/store/messages.ts';
 import { checkedPseudonymKey } from '#shared/store/pseudonym-key-check.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
-import { createSendStore, isErasedCommandOf, readSendWithConversation } from '#shared/store/sends.ts';
+import {
+  createSendStore,
+  isErasedCommandHash,
+  isErasedCommandOf,
+  readSendWithConversation,
+} from '#shared/store/sends.ts';
 import type { PseudonymKeySource } from '#shared/store/suppressions.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { noteUploadsSent } from '#shared/store/upload-refs.ts';
@@ -113,6 +118,7 @@ export const createSender = (wiring: SenderWiring): OutboxService => {
     sendWithConversation: (hubMessageId, conversationId) =>
       readSendWithConversation(context, hubMessageId, conversationId),
     erasedCommandIs: async (erased, data) => isErasedCommandOf(erased, data, await pseudonymKey()),
+    erasedCommandHashIs: async (erased, hash) => isErasedCommandHash(erased, hash, await pseudonymKey()),
     // Under every identifier of a WhatsApp customer (consentKeysFor): the same two reads, more keys.
     consent: (conversation) =>
       readContactConsent(context, pseudonymKey, consentKeysFor(conversation.channel, conversation.contact)),

@@ -295,6 +295,18 @@ export const isErasedCommandOf = (
   commandHashesOf(data).some((hash) => erasedCommandHashOf(pseudonymKey, hash) === erased.erasedCommandHash);
 
 /**
+ * Whether an erased send's record held exactly `commandHash` (a malformed command's, which names its
+ * command id); false when the tombstone kept no hash, as nothing then tells it from another's.
+ */
+export const isErasedCommandHash = (
+  erased: ErasedSend,
+  commandHash: string,
+  pseudonymKey: PseudonymKey,
+): boolean =>
+  erased.erasedCommandHash !== undefined &&
+  erasedCommandHashOf(pseudonymKey, commandHash) === erased.erasedCommandHash;
+
+/**
  * The tombstone an erasure writes in place of a send item (`item` as stored: a record, or the
  * tombstone an earlier run of the erasure wrote, which stays as it was): bare but for `erased`, the
  * keyed hash of its command and an expiry, the record's own or `keptUntil` when later (the key's API

@@ -149,6 +149,35 @@ describe('a send command that comes back after its customer was erased', () => {
     expect(hub.provider.calls).toHaveLength(0);
   });
 
+  it('keeps a malformed command’s refusal a repeat too, and still refuses another malformed command under its key', async () => {
+    // Prepare: a malformed command (a blank text) refused, its customer erased and writing again
+    const { wa, conversationId } = await openCustomerConversation(hub, customers, 5);
+    const malformed = sendCommand(conversationId, 'bad-parts', [{ type: 'text', text: '' }]);
+    await hub.enqueue(malformed);
+    await hub.runOutbox();
+    const first = outcomesOf(await hub.pipeline.takeHelpdesk());
+    await erase(wa);
+    await writesAgain(wa, 5);
+    // Act: the same command delivered again, then another malformed command under the same key
+    hub.now = new Date(hub.now.getTime() + 10 * 60_000);
+    await hub.enqueue(malformed, '-again');
+    await hub.runOutbox();
+    const again = outcomesOf(await hub.pipeline.takeHelpdesk());
+    const another = sendCommand(conversationId, 'bad-parts', [{ type: 'text', text: '' }]);
+    await hub.enqueue(another);
+    await hub.runOutbox();
+    const other = outcomesOf(await hub.pipeline.takeHelpdesk());
+    // Assess: one refusal per command, none for the redelivery
+    expect(first.map((event) => [event.type, event.data.commandId])).toEqual([
+      ['switchboard.message.send_failed', malformed.id],
+    ]);
+    expect(again).toEqual([]);
+    expect(other.map((event) => [event.type, event.data.commandId])).toEqual([
+      ['switchboard.message.send_failed', another.id],
+    ]);
+    expect(hub.provider.calls).toHaveLength(0);
+  });
+
   it('is no send in an export, and a later erasure that reaches it keeps it as it was', async () => {
     // Prepare: a reply sent, its customer erased; its record written again after the erasure (a
     // reply being recorded at that moment: erasure is not a lock), which leads the next walk of the
