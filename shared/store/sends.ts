@@ -292,7 +292,7 @@ export const isErasedCommandOf = (
   pseudonymKey: PseudonymKey,
 ): boolean =>
   erased.erasedCommandHash === undefined ||
-  commandHashesOf(data).some((hash) => erasedCommandHashOf(pseudonymKey, hash) === erased.erasedCommandHash);
+  commandHashesOf(data).some((hash) => isErasedCommandHash(erased, hash, pseudonymKey));
 
 /**
  * Whether an erased send's record held exactly `commandHash` (a malformed command's, which names its
