@@ -177,6 +177,13 @@ export const SwitchboardConfigSchema = z
       .refine((rate) => rate <= 1_000, { message: "at most 1,000 (Meta's highest number throughput)" })
       .default(SENDER.endpointRatesPerSecond.whatsapp),
     /**
+     * Quote the customer message a Messenger or Instagram reply answers (`reply_to`). The Graph
+     * API's Page messages reference lists it; the Send API guide does not describe it: `false`
+     * turns it off for a deployment whose replies Meta refuses for it.
+     * @default true
+     */
+    messengerReplyQuotes: booleanFromContext.default(true),
+    /**
      * The Mailgun region of the sending domain (`us` or `eu`): its messages API answers only in its
      * own region, so an EU domain's replies need `eu`.
      * @default 'us'

@@ -161,6 +161,7 @@ export class SwitchboardStack extends Stack {
       runtimeEnvironment: recordingEnvironment,
       maxConcurrency: config.senderMaxConcurrency,
       whatsappNumberRate: config.whatsappNumberRate,
+      messengerReplyQuotes: config.messengerReplyQuotes,
       mailgunRegion: config.mailgunRegion,
       ...functionLogs,
       ...(config.sesInboundDomain ? { sesSendingDomain: config.sesInboundDomain } : {}),

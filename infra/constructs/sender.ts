@@ -93,6 +93,13 @@ export interface SenderProps {
    */
   readonly mailgunRegion?: MailgunRegion;
   /**
+   * Quote the customer message a Messenger or Instagram reply answers (`reply_to`, which the Graph
+   * API's Page messages reference lists and the Send API guide does not describe): `false` turns it
+   * off for a deployment whose replies Meta refuses for it.
+   * @default true
+   */
+  readonly messengerReplyQuotes?: boolean;
+  /**
    * @default 512
    */
   readonly memorySize?: number;
@@ -144,6 +151,7 @@ export class Sender extends Construct {
         ...(props.whatsappNumberRate === undefined
           ? {}
           : { SWITCHBOARD_WHATSAPP_NUMBER_RATE: String(props.whatsappNumberRate) }),
+        ...(props.messengerReplyQuotes === false ? { SWITCHBOARD_MESSENGER_REPLY_QUOTES: 'false' } : {}),
         ...(props.twilioStatusCallbackUrl
           ? { SWITCHBOARD_TWILIO_STATUS_CALLBACK_URL: props.twilioStatusCallbackUrl }
           : {}),

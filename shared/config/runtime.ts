@@ -130,6 +130,17 @@ const SETTINGS = {
    */
   SWITCHBOARD_WHATSAPP_NUMBER_RATE: () =>
     v.optional(v.pipe(finiteNumber(), v.safeInteger(), v.minValue(1), v.maxValue(1_000))),
+  /**
+   * `false` leaves `reply_to` off Messenger and Instagram replies (default `true`: a reply quotes the
+   * customer message its command names). The Graph API's Page messages reference lists `reply_to`;
+   * the Send API guide does not describe it, so a deployment whose replies Meta refuses for it can
+   * turn it off (CDK context `messengerReplyQuotes`).
+   */
+  SWITCHBOARD_MESSENGER_REPLY_QUOTES: () =>
+    v.pipe(
+      v.optional(v.picklist(['true', 'false']), 'true'),
+      v.transform((value) => value === 'true'),
+    ),
   /** The attention sweeper's response targets (`messenger=900,whatsapp=900,sms=900,email=14400`). */
   SWITCHBOARD_RESPONSE_TARGET_SECONDS: responseTargetsSetting,
   /**

@@ -50,6 +50,7 @@ export const senderFromEnvironment = (metrics: Metrics) => {
         ? { sesConfigurationSet: config.SWITCHBOARD_SES_CONFIGURATION_SET }
         : {}),
       timeoutMs: config.SWITCHBOARD_PROVIDER_TIMEOUT_MS ?? SENDER.providerTimeoutMs,
+      messengerReplyQuotes: config.SWITCHBOARD_MESSENGER_REPLY_QUOTES,
     }),
     replyTagKey: async () => sectionOf(await channelSecrets(), 'email')?.replyTagKey,
     pseudonymKey,

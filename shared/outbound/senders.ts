@@ -35,6 +35,11 @@ export interface SenderSettings {
   readonly mailgunApiUrl: string;
   readonly ses: () => Pick<SESv2Client, 'send'>;
   readonly sesConfigurationSet?: string;
+  /**
+   * Quote the customer message a Messenger or Instagram reply answers (`reply_to`).
+   * @default true
+   */
+  readonly messengerReplyQuotes?: boolean;
   /** A provider that has not answered by then may still act on the request: the sender reconciles. */
   readonly timeoutMs: number;
   readonly fetch?: typeof fetch;
@@ -63,7 +68,9 @@ export const createSenderFor =
           accessTokenFor: (id: string, endpointType?: string) => metaAccessTokenFor(meta, id, endpointType),
         };
         if (channel === 'whatsapp') return createWhatsAppSender(graph);
-        return channel === 'messenger' ? createMessengerSender(graph) : undefined;
+        return channel === 'messenger'
+          ? createMessengerSender({ ...graph, quoteReplies: settings.messengerReplyQuotes !== false })
+          : undefined;
       }
       case 'twilio': {
         const twilio = sectionOf(secrets, 'twilio');

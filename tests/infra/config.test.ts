@@ -20,6 +20,7 @@ describe('deployment config from CDK context', () => {
       senderMaxConcurrency: 10,
       mediaFetcherMaxConcurrency: 10,
       whatsappNumberRate: 80,
+      messengerReplyQuotes: true,
       mailgunRegion: 'us',
       logRetentionDays: 30,
       payloadRetentionDays: 30,

@@ -44,6 +44,18 @@ describe('worker concurrency from CDK context', () => {
     expect(rateOf(plain)).toBe('80');
   });
 
+  it("leaves reply_to off the sender's Messenger replies only when the context turns quoting off", () => {
+    // Prepare
+    const unquoted = buildHub({ messengerReplyQuotes: 'false' });
+    // Act
+    const quotesOf = ({ stack, template }: typeof raised) =>
+      template.findResources('AWS::Lambda::Function')[logicalId(stack.sender.function)]?.Properties
+        .Environment.Variables.SWITCHBOARD_MESSENGER_REPLY_QUOTES;
+    // Assess: unset is the sender's default, quoting
+    expect(quotesOf(unquoted)).toBe('false');
+    expect(quotesOf(plain)).toBeUndefined();
+  });
+
   it.each([
     ['senderMaxConcurrency', '1'],
     ['senderMaxConcurrency', 1_001],

@@ -31,6 +31,7 @@ describe('parseRuntimeConfig', () => {
       SWITCHBOARD_MAILGUN_API_URL: 'https://api.mailgun.net',
       SWITCHBOARD_EMAIL_PROVIDER: 'ses',
       SWITCHBOARD_MESSAGE_RETENTION_DAYS: 30,
+      SWITCHBOARD_MESSENGER_REPLY_QUOTES: true,
       SWITCHBOARD_METRICS_NAMESPACE: 'Switchboard',
       SWITCHBOARD_RESPONSE_TARGET_SECONDS: { messenger: 900, whatsapp: 900, sms: 900, email: 14_400 },
     });
