@@ -1,7 +1,7 @@
 import type { StoredConversation } from '#shared/store/conversations.ts';
 import { type MessageMark, markFor } from '#shared/store/messages.ts';
 import type { RecorderBatchRead } from '#shared/store/recorder-store.ts';
-import { mayAwaitLink } from '#shared/store/sends.ts';
+import { mayTakeLink } from '#shared/store/sends.ts';
 
 /**
  * What one recorder batch knows of the table: its messages' done-markers and conversations, and the
@@ -30,11 +30,12 @@ export interface BatchReads {
   /** The done-marker was just written. */
   markRecorded(hubMessageId: string): void;
   /**
-   * False when the batch read the send and it can no longer await a link for its message
-   * `sequence` (shared/store/sends.ts, mayAwaitLink): a status of it needs no read of the send.
+   * False when the batch read the send and it can no longer take a link for its message `sequence`
+   * (shared/store/sends.ts, mayTakeLink: not awaited, nor the message a failed send left unknown):
+   * a status of it needs no read of the send.
    * True when it may, or when the batch did not read it.
    */
-  sendMayAwaitLink(hubMessageId: string, sequence: number): boolean;
+  sendMayTakeLink(hubMessageId: string, sequence: number): boolean;
 }
 
 export const createBatchReads = (read: RecorderBatchRead): BatchReads => {
@@ -55,7 +56,7 @@ export const createBatchReads = (read: RecorderBatchRead): BatchReads => {
     forget: (conversationId) => void conversations.delete(conversationId),
     markRecorded: (hubMessageId) => void marks.set(hubMessageId, { held: 'recorded' }),
     // A send only moves forward, so a read at the batch's start that says no still holds.
-    sendMayAwaitLink: (hubMessageId, sequence) =>
-      !sends.has(hubMessageId) || mayAwaitLink(sends.get(hubMessageId), sequence),
+    sendMayTakeLink: (hubMessageId, sequence) =>
+      !sends.has(hubMessageId) || mayTakeLink(sends.get(hubMessageId), sequence),
   };
 };

@@ -747,7 +747,7 @@ export const createEventRecorder = (deps: EventRecorderDeps): RecordEvent => {
       if (
         correlation &&
         providerMessageId !== undefined &&
-        hints?.batch?.sendMayAwaitLink(correlation.hubMessageId, correlation.sequence) !== false
+        hints?.batch?.sendMayTakeLink(correlation.hubMessageId, correlation.sequence) !== false
       ) {
         await store.linkSend(correlation.hubMessageId, correlation.sequence, providerMessageId);
         await step('link-send', event);

@@ -407,8 +407,11 @@ export interface SendStore {
   /**
    * Recorder: a status or echo named this send's message `sequence`. When the sender is waiting to
    * learn whether that message went (its call went unanswered), the provider's id is linked for it.
+   * When the send already failed before that message was accepted (wentAfterFailure: its call went
+   * unanswered, `outcome_unknown`), the id is linked all the same, changing no outcome, so that an
+   * erasure finds the message (the provider's copy redacted, its state items reached).
    * Returns the send as it stands after that (as linked, or as read again when the sender moved it
-   * meanwhile; undefined when none is kept).
+   * meanwhile; undefined when none is kept; a failed send as read).
    */
   linkIfAwaited(
     hubMessageId: string,
@@ -635,8 +638,23 @@ const LINK_TRIES = 3;
  * claim comes before any provider call, so a status of it finds it). So a read that says no (a
  * batch's read, shared/recorder/batch-reads.ts) needs no read again.
  */
-export const mayAwaitLink = (record: SendRecord | undefined, sequence: number): boolean =>
+const mayAwaitLink = (record: SendRecord | undefined, sequence: number): boolean =>
   record?.state === 'sending' && record.next <= sequence && record.links[String(sequence)] === undefined;
+
+/**
+ * Whether a status or echo naming the send's message `sequence` names the message a failed send
+ * left unknown (its `next`, never accepted) and not yet linked: it went after all. A failed send is
+ * final, so a read that says no still holds.
+ */
+const wentAfterFailure = (record: SendRecord | undefined, sequence: number): boolean =>
+  record?.state === 'failed' && record.next === sequence && record.links[String(sequence)] === undefined;
+
+/**
+ * Whether a status or echo naming the send's message `sequence` may have a link to write
+ * (mayAwaitLink, wentAfterFailure): a read at a batch's start that says no still holds.
+ */
+export const mayTakeLink = (record: SendRecord | undefined, sequence: number): boolean =>
+  mayAwaitLink(record, sequence) || wentAfterFailure(record, sequence);
 
 /**
  * See `SendStore.linkIfAwaited`: one consistent read per status or echo; a write only when awaited.
@@ -654,6 +672,10 @@ const linkIfAwaited = async (
 ): Promise<SendRecord | undefined> => {
   let record = await store.get(hubMessageId);
   for (let attempt = 1; ; attempt++) {
+    if (record && wentAfterFailure(record, sequence)) {
+      await linkAfterFailure(context, hubMessageId, sequence, providerMessageId);
+      return record;
+    }
     // Its call noted and unanswered: an attempt is noted only for the send's `next` message.
     const awaited = mayAwaitLink(record, sequence) && record?.inFlight?.index === sequence;
     if (!record || !awaited) return record;
@@ -686,6 +708,43 @@ const linkIfAwaited = async (
       if (attempt >= LINK_TRIES) return current;
       record = current;
     }
+  }
+};
+
+/**
+ * Links the provider id of the message a failed send left unknown (wentAfterFailure), where erasure
+ * reads a send's provider ids (shared/outbound/provider-erasure.ts twilioMessagesIn, and the message
+ * state items of shared/store/contacts.ts): until 2026-12-07 such a message, sent after all once its
+ * send had ended `outcome_unknown`, was named by no record, so erasing its customer left its body at
+ * Twilio and its statuses in the table. One write, for a status of a send that failed, which is
+ * rare; a condition failure (linked meanwhile, or erased) leaves it as it is.
+ */
+const linkAfterFailure = async (
+  context: TableContext,
+  hubMessageId: string,
+  sequence: number,
+  providerMessageId: string,
+): Promise<void> => {
+  try {
+    const output = await context.client.send(
+      new UpdateItemCommand({
+        TableName: context.tableName,
+        Key: marshall(sendKey(hubMessageId)),
+        UpdateExpression: 'SET links.#sequence = :id',
+        ConditionExpression:
+          '#state = :failed AND #next = :sequence AND attribute_not_exists(links.#sequence)',
+        ExpressionAttributeNames: { '#sequence': String(sequence), '#state': 'state', '#next': 'next' },
+        ExpressionAttributeValues: marshall({
+          ':id': providerMessageId,
+          ':failed': 'failed',
+          ':sequence': sequence,
+        }),
+        ReturnConsumedCapacity: 'TOTAL',
+      }),
+    );
+    track(context, 'UpdateItem', output);
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
   }
 };
 
