@@ -39,6 +39,10 @@ const whatsAppTable = (failure: GraphFailure, code: number): Verdict | undefined
     // `provider_error`, not retryable, one conversation at a time (found by a review).
     case 368:
     case 133_010: // the phone number is not registered on the Cloud API
+    // 33, "Parameter value is not valid": the business phone number has been deleted (WhatsApp's
+    // error-codes table). Every send from it fails alike, as 133010's: until 2026-12-07 it ended
+    // `provider_error` one message at a time, the number neither paused nor alarmed (found by a review).
+    case 33:
       return CREDENTIALS;
     case 131_042: // business eligibility: the account's payment method
       // Billing blocks the messages Meta charges for; a free reply in an open window may still go, so
