@@ -32,6 +32,8 @@ describe('Twilio error classification', () => {
     ['21658-parameter-too-long', { kind: 'refused', reason: 'content_invalid', retryable: false }],
     ['63016-outside-window', { kind: 'refused', reason: 'window_closed', retryable: false }],
     ['21656-content-variables', { kind: 'refused', reason: 'template_invalid', retryable: false }],
+    ['21655-content-sid', { kind: 'refused', reason: 'template_invalid', retryable: false }],
+    ['92006-content-sid', { kind: 'refused', reason: 'template_invalid', retryable: false }],
     ['21606-from-not-capable', { kind: 'refused', reason: 'provider_error', retryable: false }],
     ['20003-authentication', { kind: 'credentials' }],
     ['20429-too-many-requests', { kind: 'throttled', retryAfterMs: 2000 }],

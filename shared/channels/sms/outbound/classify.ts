@@ -42,6 +42,10 @@ const REFUSALS: ReadonlyMap<number, Refusal> = new Map([
   // The ContentVariables parameter is invalid: not a JSON object, a variable empty or null, a key over
   // 16 characters (twilio.com/docs/api/errors/21656). The command's template values, not the text.
   [21656, { reason: 'template_invalid', retryable: false }],
+  // The ContentSid names no Content template of the sending account: deleted, mistyped, or another
+  // account's (twilio.com/docs/api/errors/21655, 92006), as WhatsApp's 132001 (no such template).
+  [21655, { reason: 'template_invalid', retryable: false }],
+  [92006, { reason: 'template_invalid', retryable: false }],
 ]);
 
 const errorBodyOf = (response: ProviderResponse): TwilioErrorBody => {
