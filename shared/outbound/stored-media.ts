@@ -213,11 +213,10 @@ export const stageStoredMedia = async (input: {
         const known = facts(index);
         if (file === undefined || known === undefined || objects === undefined)
           return { outcome: gone(index) };
-        attachments.push({
-          filename: outgoingNameOf(file, known),
-          contentType: known.contentType,
-          content: await objects.read(file.key, known.bytes),
-        });
+        const content = await objects.read(file.key, known.bytes);
+        // `read` refuses only a larger file: a smaller one is as much another file.
+        if (content.byteLength !== known.bytes) return { outcome: gone(index) };
+        attachments.push({ filename: outgoingNameOf(file, known), contentType: known.contentType, content });
       }
       return { message: { ...message, attachments } };
     }
@@ -240,6 +239,11 @@ export const stageStoredMedia = async (input: {
         ? { message: { ...message, uploadedMediaId: uploaded.mediaId, uploadedFilename: filename } }
         : { outcome: uploaded };
     }
+    // A link is signed whether or not its file is there: the file is looked up again, as an upload
+    // or an attachment reads it, so one gone or changed since the command was accepted is refused
+    // here rather than handed to the provider as a dead link (its message accepted, then failed).
+    const current = await objects.head(file.key);
+    if (current === undefined || current.bytes !== known.bytes) return { outcome: gone(message.partIndex) };
     const url = await objects.presignGet(file.key, PROVIDER_LINK_SECONDS);
     return { message: { ...message, part: linked(part, url) } };
   } catch (error) {

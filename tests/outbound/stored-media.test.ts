@@ -527,6 +527,54 @@ describe('staging a message just before its provider call', () => {
     expect(uploads).toBe(0);
   });
 
+  it('fails a linked file gone or changed since the command was accepted as content_invalid; no link is handed out', async () => {
+    // Prepare
+    const smaller = { 'media/outbound/a/p.jpg': { bytes: new Uint8Array(3), contentType: 'image/jpeg' } };
+    const gone = fakeObjects({});
+    const changed = fakeObjects(smaller);
+    const stage = (objects: MediaObjects) =>
+      stageStoredMedia({
+        message,
+        parts: [message.part],
+        stored,
+        sender: senderWith(),
+        target: { ...TARGET, channel: 'sms', provider: 'twilio' },
+        objects,
+      });
+    // Act
+    const staged = [await stage(gone.objects), await stage(changed.objects)];
+    // Assess
+    for (const outcome of staged)
+      expect(outcome).toMatchObject({
+        outcome: { kind: 'refused', reason: 'content_invalid', error: { code: 'switchboard.media_changed' } },
+      });
+    expect([...gone.calls, ...changed.calls]).toEqual([
+      'head media/outbound/a/p.jpg',
+      'head media/outbound/a/p.jpg',
+    ]);
+  });
+
+  it('fails an e-mail whose attached file is smaller than when the command was accepted as content_invalid', async () => {
+    // Prepare
+    const { objects } = fakeObjects({
+      'media/outbound/a/p.jpg': { bytes: new Uint8Array(3), contentType: 'image/jpeg' },
+    });
+    const email: PreparedMessage = { partIndex: 0, part: { type: 'text', text: 'hi' }, attachParts: [1] };
+    // Act
+    const staged = await stageStoredMedia({
+      message: email,
+      parts: [{ type: 'text', text: 'hi' }, message.part],
+      stored: { '1': stored['0'] },
+      sender: senderWith(),
+      target: { ...TARGET, channel: 'email', provider: 'ses' },
+      objects,
+    });
+    // Assess
+    expect(staged).toMatchObject({
+      outcome: { kind: 'refused', reason: 'content_invalid', error: { code: 'switchboard.media_changed' } },
+    });
+  });
+
   it('passes a message without stored files unchanged, asking nothing of the bucket', async () => {
     // Prepare
     const { objects, calls } = fakeObjects({});
