@@ -137,11 +137,12 @@ const HEIF_TYPES = new Set([
 
 /**
  * Containers whose specific type only the provider knows (an .docx is a zip, an .m4a an mp4, a
- * `mif1` file is HEVC or AV1 inside, an Ogg file audio or video).
+ * `mif1` file is HEVC or AV1 inside, an Ogg file audio or video). A zip is the vendor formats' file:
+ * Office's (.docx, and .xlsm and the other macro-enabled ones), OpenDocument's (.odt, .ods), Apple's
+ * iWork, Android packages, KMZ, XPS, all `application/vnd.…`.
  */
 const CONTAINERS: Readonly<Record<string, (declared: string) => boolean>> = {
-  'application/zip': (declared) =>
-    declared.startsWith('application/vnd.openxmlformats') || declared.includes('zip'),
+  'application/zip': (declared) => declared.startsWith('application/vnd.') || declared.includes('zip'),
   'application/mp4': (declared) => ISO_BMFF_TYPES.has(declared),
   'video/mp4': (declared) => declared.startsWith('video/') || declared.startsWith('audio/'),
   'audio/mp4': (declared) => declared.startsWith('audio/'),

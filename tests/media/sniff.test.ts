@@ -113,6 +113,31 @@ describe('ISO base media files, by brand', () => {
   });
 });
 
+describe('zip, the container of the vendor formats', () => {
+  const ZIP = new Uint8Array([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0x06, 0, ...new Array(24).fill(0)]);
+
+  it.each([
+    [
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+      'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    ],
+    ['application/vnd.oasis.opendocument.text', 'application/vnd.oasis.opendocument.text'],
+    ['application/vnd.oasis.opendocument.spreadsheet', 'application/vnd.oasis.opendocument.spreadsheet'],
+    ['application/vnd.ms-excel.sheet.macroEnabled.12', 'application/vnd.ms-excel.sheet.macroenabled.12'],
+    ['application/vnd.android.package-archive', 'application/vnd.android.package-archive'],
+    ['application/epub+zip', 'application/epub+zip'],
+    ['application/octet-stream', 'application/zip'],
+    ['application/pdf', 'application/zip'],
+    ['text/plain', 'application/zip'],
+    [undefined, 'application/zip'],
+  ])('declared %s is stored as %s', (declared, type) => {
+    // Act
+    const stored = checkedContentType(ZIP, declared);
+    // Assess
+    expect(stored).toBe(type);
+  });
+});
+
 describe('Ogg, a container of audio or video', () => {
   it.each([
     ['video/ogg', 'video/ogg'],
