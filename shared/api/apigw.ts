@@ -51,6 +51,21 @@ export const sameToken = (given: string, expected: string): boolean =>
 
 const LOCAL_PRINCIPAL = 'local-developer';
 
+/** The scheme, any case, then the spaces before the token: each part one run, never backtracked into. */
+const BEARER_SCHEME = /^bearer +/i;
+
+/**
+ * The token of an `Authorization: Bearer <token>` header, undefined for another scheme or none: the
+ * scheme is case-insensitive (RFC 9110 11.1) and one or more spaces may stand before the token
+ * (RFC 6750 2.1), so `bearer <token>`, as a client writes it from an OAuth `token_type`, is taken.
+ * Until 2026-12-07 only `Bearer` and one space were, and anything else was a 401 (found by a review).
+ */
+export const bearerTokenOf = (header: string | undefined): string | undefined => {
+  const scheme = BEARER_SCHEME.exec(header ?? '');
+  const token = scheme ? (header ?? '').slice(scheme[0].length) : '';
+  return token === '' ? undefined : token;
+};
+
 /**
  * The names the raw query string gives more than once: payload 2.0 joins their values with commas
  * in `queryStringParameters`, where `?assignee=a&assignee=b` and `?assignee=a%2Cb` look the same.
@@ -96,7 +111,7 @@ export const toApiRequest = (
   );
   let principal = principalOf(parsed.data.requestContext.authorizer);
   if (devToken !== undefined) {
-    const bearer = /^Bearer (.+)$/.exec(headers.authorization ?? '')?.[1];
+    const bearer = bearerTokenOf(headers.authorization);
     if (bearer === undefined || !sameToken(bearer, devToken))
       return problem('unauthorized', 'send Authorization: Bearer <the token npm start printed>', {
         headers: { 'www-authenticate': 'Bearer realm="switchboard-local"' },

@@ -70,4 +70,18 @@ describe('local bearer token', () => {
     }
     expect(right).toBe(true);
   });
+
+  it('takes the Bearer scheme in any case and with more than one space before the token (RFC 9110 11.1, RFC 6750 2.1), in the API and the console alike', () => {
+    // Prepare: as clients write it (an OAuth token_type of "bearer", a shell's doubled space)
+    const written = [`bearer ${TOKEN}`, `BEARER ${TOKEN}`, `Bearer  ${TOKEN}`];
+    // Act
+    const api = written.map((header) => toApiRequest(eventWith(header), TOKEN));
+    const consoleAnswers = written.map((header) => bearerMatches(header, TOKEN));
+    const wrong = toApiRequest(eventWith(`bearer ${TOKEN}X`), TOKEN);
+    const bare = toApiRequest(eventWith('bearer '), TOKEN);
+    // Assess
+    for (const answer of api) expect(answer).toMatchObject({ principal: 'local-developer' });
+    expect(consoleAnswers).toEqual([true, true, true]);
+    expect([wrong, bare]).toMatchObject([{ status: 401 }, { status: 401 }]);
+  });
 });

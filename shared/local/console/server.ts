@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import type { IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sameToken } from '#shared/api/apigw.ts';
+import { bearerTokenOf, sameToken } from '#shared/api/apigw.ts';
 import {
   ContactIdSchema,
   ConversationIdSchema,
@@ -164,9 +164,12 @@ export const fromThisMachine = (headers: IncomingHttpHeaders, port: number): boo
 export const NOT_FROM_THIS_MACHINE =
   'The console answers only at 127.0.0.1 or localhost on the hub port, and never through a proxy or tunnel.';
 
-/** The console's token check, as the helpdesk API's: in constant time, its length included. */
+/**
+ * The console's token check, as the helpdesk API's: the scheme in any case (bearerTokenOf), the token
+ * in constant time, its length included (a header of another scheme is compared as no token).
+ */
 export const bearerMatches = (header: string | undefined, token: string): boolean =>
-  sameToken(header ?? '', `Bearer ${token}`);
+  sameToken(bearerTokenOf(header) ?? '', token);
 
 /**
  * What the console shows of a send: its state and, when it failed, why (never its text): the reason,
