@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type GraphFailure, readGraphFailure } from '#shared/channels/meta/outbound/graph-error.ts';
 import { graphVerdict } from '#shared/channels/meta/outbound/verdict.ts';
 import { jsonOrUndefined, readBoundedText } from '#shared/channels/provider-answer.ts';
+import { WhatsAppMediaIdSchema } from '#shared/channels/whatsapp/media-id.ts';
 import { type ChannelSecrets, sectionOf, twilioAccountFor } from '#shared/config/secrets.ts';
 import {
   CredentialsRefusedError,
@@ -279,6 +280,9 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
     const meta = sectionOf(await options.secrets(), 'meta');
     const token = meta?.accessTokens?.[job.endpoint.id] ?? meta?.accessToken;
     if (!token) throw new MediaFailure('forbidden', 'no WhatsApp access token for the business number');
+    // Meta's signed webhook gives the id; one that would leave its path segment gets no token.
+    if (!WhatsAppMediaIdSchema.safeParse(mediaId).success)
+      throw new MediaFailure('forbidden', 'the media id is not one Graph gives');
     const authorization = `Bearer ${token}`;
     const { response: lookup } = await fetchFollowing(
       doFetch,

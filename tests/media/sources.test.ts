@@ -72,4 +72,29 @@ describe('media sources: which URLs the fetcher reads', () => {
     expect(realCdn).toBe('forbidden');
     expect(fetched).toEqual(['http://127.0.0.1:4010/fbcdn/v/file-1/photo.jpg']);
   });
+
+  it.each([
+    ['..', 'forbidden'],
+    ['.', 'forbidden'],
+    ['1483920571650987', 'looked up'],
+  ])('a WhatsApp media id %s is %s with the access token', async (mediaId, expected) => {
+    // Prepare: an id that would resolve the lookup's URL to the Graph API's root must not get the token
+    const { open, fetched } = sourcesWith('https://graph.facebook.com');
+    const job: MediaJob = {
+      ...messengerJob('https://cdn.fbsbx.com/unused'),
+      channel: 'whatsapp',
+      endpoint: { type: 'whatsapp_phone_number', id: '106540352242922' },
+      part: { type: 'media', kind: 'image', ref: { store: 'provider_media_id', mediaId } },
+    };
+    // Act
+    const outcome = await open(job, new AbortController().signal).then(
+      () => 'opened',
+      (error: { reason?: string }) => error.reason ?? 'other',
+    );
+    // Assess
+    if (expected === 'forbidden') {
+      expect(outcome).toBe('forbidden');
+      expect(fetched).toEqual([]);
+    } else expect(fetched).toEqual([`https://graph.facebook.com/v23.0/${mediaId}`]);
+  });
 });
