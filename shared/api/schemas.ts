@@ -14,7 +14,9 @@ import {
   nonBlankText,
   SendMessageDataSchema,
   TimestampSchema,
+  wellFormed,
 } from '#shared/contract/index.ts';
+import { WELL_FORMED } from '#shared/validation/shown-text.ts';
 
 /*
  * What the helpdesk API takes: every path parameter, query, header and body parsed by these
@@ -113,7 +115,7 @@ export const ListMessagesQuerySchema = z.strictObject({
  * document's `ChangeActor`: the contract's, with those ids refused.
  */
 const CallerChangeActorSchema = ChangeActorSchema.extend({
-  id: ChangeActorSchema.shape.id
+  id: wellFormed(ChangeActorSchema.shape.id)
     .refine((id) => !id.toLowerCase().startsWith(HUB_ACTOR_ID_PREFIX), {
       message: `ids starting with ${HUB_ACTOR_ID_PREFIX} are reserved for the hub's own actors`,
     })
@@ -123,6 +125,16 @@ const CallerChangeActorSchema = ChangeActorSchema.extend({
 })
   .strict()
   .meta({ id: 'ChangeActor' });
+
+/**
+ * A label as a caller gives it: the contract's, and no unpaired UTF-16 surrogate (half a character),
+ * which has no UTF-8 form to publish or store it in. Checked on what callers send only: the contract's
+ * schema also reads conversations stored before this check, which must stay readable. A refinement,
+ * not a second pattern (the label already has one), so the document says it in words.
+ */
+const CallerLabelSchema = LabelSchema.refine((label) => WELL_FORMED.test(label), {
+  message: 'must not hold an unpaired UTF-16 surrogate (half of a character)',
+}).meta({ description: 'No spaces or commas, and no unpaired UTF-16 surrogate (half of a character).' });
 
 /** An ISO 8601 date-time with an offset and nanoseconds is 35 characters; zod's has any number of decimals. */
 const SNOOZED_UNTIL_MAX_LENGTH = 64;
@@ -160,8 +172,8 @@ export const ConversationPatchSchema = z
       .meta({
         description: `When the snooze ends (ISO 8601, any offset, kept as UTC): required with status \`snoozed\`, refused otherwise; in the future, at most ${MAX_SNOOZE_DAYS} days ahead (400 otherwise).`,
       }),
-    assignee: AssigneeSchema.nullable().optional(),
-    labels: z.array(LabelSchema).max(MAX_LABELS).optional(),
+    assignee: wellFormed(AssigneeSchema).nullable().optional(),
+    labels: z.array(CallerLabelSchema).max(MAX_LABELS).optional(),
     priority: ConversationPrioritySchema.nullable().optional(),
     /** Who makes the change (default: the authenticated caller, as an agent). */
     actor: CallerChangeActorSchema.optional(),
@@ -270,7 +282,7 @@ export const ConsentChangeSchema = z
     channel: ChannelSchema,
     consent: z.enum(['opted_out', 'opted_in']),
     /** What the customer said or did and who recorded it: kept with the change, published with it. */
-    evidence: z.string().min(1).max(1000),
+    evidence: wellFormed(z.string().min(1).max(1000)),
   })
   .meta({ id: 'ConsentChange' });
 
@@ -283,7 +295,7 @@ export const ContactMergeRequestSchema = z
      * Checked as given, as the document states it (a bound after trimming took 500 characters and
      * a space the document refuses), then kept trimmed.
      */
-    reason: nonBlankText(500).trim(),
+    reason: wellFormed(nonBlankText(500)).trim(),
   })
   .meta({ id: 'ContactMergeRequest' });
 

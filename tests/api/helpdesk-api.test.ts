@@ -1419,6 +1419,45 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(published).toEqual([]);
   });
 
+  it('refuses half a character (an unpaired UTF-16 surrogate) in a PATCH, a merge reason or consent evidence with a 400 naming the field, before reading anything', async () => {
+    // Prepare: the text a helpdesk keeps is stored and published as UTF-8, which has no form for it
+    const json = { 'content-type': 'application/json' };
+    const half = 'Ann \ud83d';
+    const read = await request('GET', `/v1/conversations/${idOf('api-c')}`);
+    const person = `ct_${'0'.repeat(32)}`;
+    calls.length = 0;
+    // Act
+    const patches = [];
+    for (const change of [
+      { assignee: half },
+      { labels: ['vip', 'half\ud83d'] },
+      { priority: 'high', actor: { kind: 'agent', id: half } },
+    ])
+      patches.push(
+        await request('PATCH', `/v1/conversations/${idOf('api-c')}`, {
+          headers: { ...json, 'if-match': read.headers.etag ?? '' },
+          body: JSON.stringify(change),
+        }),
+      );
+    const merge = await request('POST', `/v1/contacts/${person}/merge`, {
+      headers: json,
+      body: JSON.stringify({ contactId: `ct_${'1'.repeat(32)}`, reason: half }),
+    });
+    const consent = await request('POST', `/v1/contacts/${person}/consent`, {
+      headers: json,
+      body: JSON.stringify({ channel: 'sms', consent: 'opted_out', evidence: half }),
+    });
+    // Assess
+    expect([...patches, merge, consent].map((answer) => answer.status)).toEqual([400, 400, 400, 400, 400]);
+    expect(JSON.stringify(bodyOf(patches[0] as never).errors)).toContain('body.assignee');
+    expect(JSON.stringify(bodyOf(patches[1] as never).errors)).toContain('body.labels.1');
+    expect(JSON.stringify(bodyOf(patches[2] as never).errors)).toContain('body.actor.id');
+    expect(JSON.stringify(bodyOf(merge).errors)).toContain('body.reason');
+    expect(JSON.stringify(bodyOf(consent).errors)).toContain('body.evidence');
+    expect(calls).toEqual([]);
+    expect(published).toEqual([]);
+  });
+
   it('refuses a template whose named parameter is called __proto__ with a 400 naming it, queueing nothing, where zod would drop it', async () => {
     // Prepare: a named parameter JavaScript cannot hold as data, beside an ordinary one
     const body =

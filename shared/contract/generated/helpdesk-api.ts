@@ -513,7 +513,7 @@ export interface components {
         };
         ContactMergeRequest: {
             contactId: components["schemas"]["ContactId"];
-            reason: string;
+            reason: string & (unknown & unknown);
         };
         ConversationPage: {
             items: components["schemas"]["Conversation"][];
