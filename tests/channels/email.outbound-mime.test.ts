@@ -118,6 +118,38 @@ describe('reply MIME', () => {
     expect((await PostalMime.parse(mime.raw)).subject).toBe(subject.slice(0, 989));
   });
 
+  it('sends a file typed as a message or a multipart base64, byte for byte, in lines of at most 998 octets', async () => {
+    // Prepare: a customer's forwarded mail kept as a stored attachment (`message/rfc822`, 8-bit, a
+    // 1,500-character line) and a file a command typed `multipart/mixed`
+    const forwarded = Buffer.from(
+      `From: x@y.example\r\nSubject: Grüße\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGrüße ${'z'.repeat(1500)}\r\n`,
+      'utf8',
+    );
+    const parts = Buffer.from('--x\r\nContent-Type: text/plain\r\n\r\nnot a part of the reply\r\n--x--\r\n');
+    // Act
+    const mime = await buildReplyMime(
+      input({
+        attachments: [
+          { filename: 'weitergeleitet.eml', contentType: 'message/rfc822', content: forwarded },
+          { filename: 'parts.bin', contentType: 'multipart/mixed', content: parts },
+        ],
+      }),
+    );
+    // Assess
+    if (!mime.ok) throw new Error(mime.problem);
+    const lines = mime.raw.toString('latin1').split('\r\n');
+    expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(998);
+    expect(mime.raw.every((byte) => byte < 0x80)).toBe(true);
+    const email = await PostalMime.parse(mime.raw);
+    expect(email.text).toBe('Hallo Maria,\nIhre Bestellung ist unterwegs.\n\n-- \nSupport\n');
+    expect(email.attachments.map((file) => [file.filename, file.mimeType])).toEqual([
+      ['weitergeleitet.eml', 'application/octet-stream'],
+      ['parts.bin', 'application/octet-stream'],
+    ]);
+    expect(Buffer.from(email.attachments[0]?.content as ArrayBuffer)).toEqual(forwarded);
+    expect(Buffer.from(email.attachments[1]?.content as ArrayBuffer)).toEqual(parts);
+  });
+
   it.each([
     ['a recipient list', { to: 'maria@customer.example, attacker@evil.example' }, {}],
     ['a display name', { to: 'Maria <maria@customer.example>' }, {}],

@@ -86,6 +86,21 @@ const problemOf = (input: ReplyMimeInput): string | undefined => {
   return undefined;
 };
 
+/** A composite media type (RFC 2046 §5): a message or parts of one, not a file's own bytes. */
+const COMPOSITE_TYPE = /^(?:message|multipart)\//i;
+
+/**
+ * The type a file is attached under: its own, but `application/octet-stream` for a composite one.
+ * The composer writes a `message/*` part unencoded (RFC 2046 §5.2.1 allows no base64 there) and a
+ * `multipart/*` one as a multipart holding no parts, so a customer's forwarded mail sent back (a
+ * stored `message/rfc822` attachment) or any file named so went out as raw 8-bit lines of any
+ * length, against SES's raw-message rules (7-bit content, lines of at most 1,000 characters, each
+ * MIME part well formed), and a multipart-typed file was lost. As octet-stream it goes base64, byte
+ * for byte, under its name (a client opens `.eml` as a mail).
+ */
+const attachedTypeOf = (contentType: string): string =>
+  COMPOSITE_TYPE.test(contentType) ? 'application/octet-stream' : contentType;
+
 /**
  * The reply as raw MIME (CRLF line ends): text/plain in UTF-8, in a multipart/mixed with its
  * attachments when it has any (base64, file names RFC 2231-encoded by the composer); or why the
@@ -115,7 +130,7 @@ export const buildReplyMime = async (input: ReplyMimeInput): Promise<ReplyMime> 
       ? {
           attachments: input.attachments.map((file) => ({
             filename: file.filename,
-            contentType: file.contentType,
+            contentType: attachedTypeOf(file.contentType),
             content: Buffer.from(file.content.buffer, file.content.byteOffset, file.content.byteLength),
           })),
         }
