@@ -83,7 +83,8 @@ export const consentMatters = (command: SendMessageData, channel: ConversationSt
  * asks for an answer, so their newer message lifts it for the replies to it; a mail anyone could have
  * forged (no DMARC PASS, a Reply-To, Mailgun's unverified mail) does not, and the helpdesk records
  * the customer's consent instead (SES's own account suppression list, where a deployment keeps one,
- * may still drop the mail: its bounce then comes back as the message's `failed` status).
+ * may still drop the mail: its bounce, or its complaint of subtype OnAccountSuppressionList, then
+ * comes back as the message's `failed` status).
  */
 const emailOptOutStands = (conversation: ConversationState, consent: ContactConsent): boolean => {
   const optOut = consent.emailConsent;

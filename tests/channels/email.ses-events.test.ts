@@ -71,6 +71,32 @@ describe('SES event notifications', () => {
     });
   });
 
+  it('takes a complaint about a send SES suppressed as that message failing too, beside the opt-out', () => {
+    // Prepare: the customer complained once, so SES keeps the address on the account's suppression
+    // list; a later reply to it is accepted and never sent, which SES reports as such a complaint
+    const event = sesEventOf('complaint');
+    event.complaint.complaintSubType = 'OnAccountSuppressionList';
+    delete event.complaint.complaintFeedbackType;
+    // Act
+    const events = normalizeSesEvent(event, FIXTURE_RECEIVED_AT).map((each) => HubEventSchema.parse(each));
+    // Assess
+    expect(events.map((each) => each.type)).toEqual([
+      'switchboard.contact.consent_changed',
+      'switchboard.message.status_updated',
+    ]);
+    expect(events[1]).toMatchObject({
+      subject: 'conv_0123456789abcdef0123456789abcdef',
+      data: {
+        status: 'failed',
+        providerStatus: 'Complaint',
+        providerMessageIds: ['0102019a4f5e6d7c-3f1c2b4a-9d8e-4c7b-a6f5-e4d3c2b1a098-000000'],
+        correlationId: 'msg_0123456789abcdef0123456789abcdef.0',
+        contact: { identities: [{ type: 'email', value: 'maria.keller@customer.example' }] },
+        errors: [{ code: 'OnAccountSuppressionList' }],
+      },
+    });
+  });
+
   it.each([['not-spam'], ['auth-failure'], ['virus'], ['NOT-SPAM']])(
     'opts nobody out for a complaint of feedback type %s, and keeps it whole',
     (feedbackType) => {

@@ -60,6 +60,8 @@ export const SesComplaintSchema = lazily(() =>
     timestamp: v.optional(v.string()),
     feedbackId: v.optional(v.string()),
     complaintFeedbackType: v.optional(v.string()),
+    /** `OnAccountSuppressionList`: SES took the message and did not try to send it (else null). */
+    complaintSubType: v.optional(v.nullable(v.string())),
   }),
 );
 export type SesComplaint = v.InferOutput<typeof SesComplaintSchema>;

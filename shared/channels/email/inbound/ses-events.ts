@@ -219,6 +219,34 @@ const NOT_OPT_OUT_FEEDBACK_TYPES = new Set(['not-spam', 'auth-failure', 'virus']
 const isOptOut = (complaint: SesComplaint): boolean =>
   !NOT_OPT_OUT_FEEDBACK_TYPES.has(complaint.complaintFeedbackType?.trim().toLowerCase() ?? '');
 
+/**
+ * Whether SES did not send the message at all: a complaint of subtype `OnAccountSuppressionList`
+ * ("SES accepted the message, but didn't attempt to send it because it was on the account-level
+ * suppression list", SES v2 API reference, Complaint), which is how SES reports a send to an address
+ * it holds for an earlier complaint (by default, every account since November 2019 does).
+ */
+const isSuppressedSend = (complaint: SesComplaint): boolean =>
+  complaint.complaintSubType?.trim().toLowerCase() === 'onaccountsuppressionlist';
+
+/**
+ * The `failed` status of a message SES did not send to the complained recipients (isSuppressedSend):
+ * until 2026-12-07 such a complaint was read as an opt-out alone, and the reply it dropped stayed
+ * `sent` for ever, the helpdesk believing it had gone.
+ */
+const suppressedPlan = (complaint: SesComplaint, recipients: readonly RecipientStatus[]): StatusPlan => ({
+  status: 'failed',
+  recipients: recipients.map(({ address }) => ({
+    address,
+    errors: [
+      {
+        code: 'OnAccountSuppressionList',
+        title: 'not sent: the address is on the account-level suppression list for a complaint',
+      },
+    ],
+  })),
+  timestamp: complaint.timestamp,
+});
+
 /** A complaint is the recipient saying "spam": no more e-mail to that address (a usable one, see usableRecipients). */
 const complaintEvents = (
   occurrence: Occurrence,
@@ -318,7 +346,8 @@ const notJsonEvent = (text: string, snsMessageId: string | undefined, receivedAt
  * One SES event-publishing notification → hub events: a status of the hub's message for Send
  * (sent), Delivery (delivered), Bounce, Reject and Rendering Failure (failed) and DeliveryDelay
  * (queued, with the reason), a consent change for a Complaint (one of a feedback type that asks to
- * stop: see NOT_OPT_OUT_FEEDBACK_TYPES; the others are kept whole), in the conversation its
+ * stop: see NOT_OPT_OUT_FEEDBACK_TYPES; the others are kept whole) and a failed status too for one
+ * that reports a send SES did not make (isSuppressedSend), in the conversation its
  * `switchboard_conversation` tag names, with the correlation id of its `switchboard_correlation`
  * tag. Other types (Open, Click, Subscription), sends without the hub's tags, malformed
  * sections, a sender that is no address and a status or complaint naming no recipient are kept
@@ -345,11 +374,18 @@ export const normalizeSesEvent = (
   const side: Side = { endpointAddress, conversationId };
   if (eventType === 'Complaint') {
     const complaint = v.safeParse(SesComplaintSchema, event.complaint);
+    if (!complaint.success) return [unsupported(occurrence)];
+    const optOut = isOptOut(complaint.output);
+    const suppressed = isSuppressedSend(complaint.output);
     // A report that asks nothing (not-spam, auth-failure, virus) is kept whole, and opts nobody out.
-    if (!complaint.success || !isOptOut(complaint.output)) return [unsupported(occurrence)];
-    return recipientEvents(occurrence, complainedRecipients(complaint.output, mail), (usable) =>
-      complaintEvents(occurrence, side, complaint.output, usable),
-    );
+    if (!optOut && !suppressed) return [unsupported(occurrence)];
+    return recipientEvents(occurrence, complainedRecipients(complaint.output, mail), (usable) => {
+      const notSent = suppressedPlan(complaint.output, usable);
+      return [
+        ...(optOut ? complaintEvents(occurrence, side, complaint.output, usable) : []),
+        ...(suppressed ? statusEvents(occurrence, side, notSent, notSent.recipients) : []),
+      ];
+    });
   }
   const plan = statusPlanOf(eventType, event, mail);
   if (plan === undefined) return [unsupported(occurrence)];
