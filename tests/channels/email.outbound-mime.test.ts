@@ -132,6 +132,8 @@ describe('reply MIME', () => {
         attachments: [
           { filename: 'weitergeleitet.eml', contentType: 'message/rfc822', content: forwarded },
           { filename: 'parts.bin', contentType: 'multipart/mixed', content: parts },
+          // A command's blank mimeType: the composer would guess message/rfc822 from the name
+          { filename: 'untyped.eml', contentType: '', content: forwarded },
         ],
       }),
     );
@@ -145,7 +147,9 @@ describe('reply MIME', () => {
     expect(email.attachments.map((file) => [file.filename, file.mimeType])).toEqual([
       ['weitergeleitet.eml', 'application/octet-stream'],
       ['parts.bin', 'application/octet-stream'],
+      ['untyped.eml', 'application/octet-stream'],
     ]);
+    expect(Buffer.from(email.attachments[2]?.content as ArrayBuffer)).toEqual(forwarded);
     expect(Buffer.from(email.attachments[0]?.content as ArrayBuffer)).toEqual(forwarded);
     expect(Buffer.from(email.attachments[1]?.content as ArrayBuffer)).toEqual(parts);
   });

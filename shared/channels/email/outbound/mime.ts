@@ -99,7 +99,9 @@ const COMPOSITE_TYPE = /^(?:message|multipart)\//i;
  * for byte, under its name (a client opens `.eml` as a mail).
  */
 const attachedTypeOf = (contentType: string): string =>
-  COMPOSITE_TYPE.test(contentType) ? 'application/octet-stream' : contentType;
+  // A blank type (a command's `mimeType: ""`) would have the composer guess from the name, `.eml`
+  // becoming `message/rfc822` again.
+  COMPOSITE_TYPE.test(contentType) || contentType.trim() === '' ? 'application/octet-stream' : contentType;
 
 /**
  * The reply as raw MIME (CRLF line ends): text/plain in UTF-8, in a multipart/mixed with its
