@@ -536,11 +536,22 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         // Written meanwhile (by this very change, retried at once, too): answered as that version, or
         // with `*` done again on it.
         if (saved === 'conflict') {
-          if (!expected.any) return answerStale(await conversationOr404(conversationId));
+          if (!expected.any) {
+            // A list that names the version now current still matches (RFC 9110 13.1.1: one current
+            // tag is enough), so the patch is applied to it, as with `*`: until 2026-12-07 such a race
+            // answered 412 (found by a review). Else this change's own retry, or 412.
+            const latest = await conversationOr404(conversationId);
+            const model = latest.model;
+            const stillNamed =
+              model !== undefined &&
+              latest.lastChange?.eventId !== causeIn(model, model.state.version - 1) &&
+              isTagOf(expected, model.state, model.state.version);
+            if (!stillNamed) return answerStale(latest);
+          }
           if (attempt < ANY_VERSION_ATTEMPTS) continue;
           return fail(
             'conflict',
-            `the conversation changed under each of ${ANY_VERSION_ATTEMPTS} attempts to apply the change with If-Match: *: nothing was changed; send it again`,
+            `the conversation changed under each of ${ANY_VERSION_ATTEMPTS} attempts to apply the change: nothing was changed; send it again`,
           );
         }
         // 2xx only once the event is queued; a failure leaves the change to be announced (above).

@@ -324,6 +324,36 @@ describe('a PATCH whose event could not be queued', () => {
     });
   });
 
+  it('with a list naming the version a racing write made, is applied to that version, as with *', async () => {
+    // Prepare: version 1; the PATCH names versions 1 and 2, and a customer message (version 2) is
+    // saved once the PATCH has read version 1
+    await customerWrites('m1', 1);
+    const { api: racing, raced } = racedApi(1);
+    // Act
+    const answer = await patch(`${await tag(1)}, ${await tag(2)}`, { assignee: 'agent-7' }, racing);
+    // Assess: until 2026-12-07 a 412, though the list named the version current (RFC 9110 13.1.1)
+    expect(raced.count).toBe(1);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.etag).toBe(await tag(3));
+    expect(stateChanges()).toHaveLength(1);
+    expect((await loadConversation(table, conversationId)).model?.state).toMatchObject({
+      assignee: 'agent-7',
+      version: 3,
+    });
+  });
+
+  it('with a list not naming the version a racing write made, answers 412 with the current ETag, nothing changed', async () => {
+    // Prepare
+    await customerWrites('m1', 1);
+    const { api: racing } = racedApi(1);
+    // Act
+    const answer = await patch(await tag(1), { assignee: 'agent-7' }, racing);
+    // Assess
+    expect(answer.status).toBe(412);
+    expect(answer.headers.etag).toBe(await tag(2));
+    expect(stateChanges()).toEqual([]);
+  });
+
   it(`with If-Match *, gives up after ${ANY_VERSION_ATTEMPTS} attempts each raced by another write: 409, nothing changed, nothing announced`, async () => {
     // Prepare: a customer message before each of the PATCH's saves
     await customerWrites('m1', 1);
