@@ -680,24 +680,11 @@ const linkIfAwaited = async (
     const awaited = mayAwaitLink(record, sequence) && record?.inFlight?.index === sequence;
     if (!record || !awaited) return record;
     try {
-      const output = await context.client.send(
-        new UpdateItemCommand({
-          TableName: context.tableName,
-          Key: marshall(sendKey(hubMessageId)),
-          UpdateExpression: 'SET links.#sequence = :id',
-          ConditionExpression:
-            '#state = :sending AND inFlight.#index = :index AND attribute_not_exists(links.#sequence)',
-          ExpressionAttributeNames: { '#sequence': String(sequence), '#state': 'state', '#index': 'index' },
-          ExpressionAttributeValues: marshall({
-            ':id': providerMessageId,
-            ':sending': 'sending',
-            ':index': sequence,
-          }),
-          ReturnValues: 'ALL_NEW',
-          ReturnConsumedCapacity: 'TOTAL',
-        }),
-      );
-      track(context, 'UpdateItem', output);
+      const output = await writeLink(context, hubMessageId, sequence, providerMessageId, {
+        condition: '#state = :sending AND inFlight.#index = :index',
+        names: { '#index': 'index' },
+        values: { ':sending': 'sending', ':index': sequence },
+      });
       return output.Attributes
         ? fromItem(unmarshall(output.Attributes))
         : { ...record, links: { ...record.links, [String(sequence)]: providerMessageId } };
@@ -726,26 +713,45 @@ const linkAfterFailure = async (
   providerMessageId: string,
 ): Promise<void> => {
   try {
-    const output = await context.client.send(
-      new UpdateItemCommand({
-        TableName: context.tableName,
-        Key: marshall(sendKey(hubMessageId)),
-        UpdateExpression: 'SET links.#sequence = :id',
-        ConditionExpression:
-          '#state = :failed AND #next = :sequence AND attribute_not_exists(links.#sequence)',
-        ExpressionAttributeNames: { '#sequence': String(sequence), '#state': 'state', '#next': 'next' },
-        ExpressionAttributeValues: marshall({
-          ':id': providerMessageId,
-          ':failed': 'failed',
-          ':sequence': sequence,
-        }),
-        ReturnConsumedCapacity: 'TOTAL',
-      }),
-    );
-    track(context, 'UpdateItem', output);
+    await writeLink(context, hubMessageId, sequence, providerMessageId, {
+      condition: '#state = :failed AND #next = :sequence',
+      names: { '#next': 'next' },
+      values: { ':failed': 'failed', ':sequence': sequence },
+    });
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
   }
+};
+
+/**
+ * Sets a send's link for message `sequence` to the provider id, once (none linked yet) and only while
+ * `when` holds of the record (`#state` and `#sequence` are named here); returns the record as written.
+ */
+const writeLink = async (
+  context: TableContext,
+  hubMessageId: string,
+  sequence: number,
+  providerMessageId: string,
+  when: {
+    readonly condition: string;
+    readonly names: Record<string, string>;
+    readonly values: Record<string, unknown>;
+  },
+) => {
+  const output = await context.client.send(
+    new UpdateItemCommand({
+      TableName: context.tableName,
+      Key: marshall(sendKey(hubMessageId)),
+      UpdateExpression: 'SET links.#sequence = :id',
+      ConditionExpression: `${when.condition} AND attribute_not_exists(links.#sequence)`,
+      ExpressionAttributeNames: { '#sequence': String(sequence), '#state': 'state', ...when.names },
+      ExpressionAttributeValues: marshall({ ':id': providerMessageId, ...when.values }),
+      ReturnValues: 'ALL_NEW',
+      ReturnConsumedCapacity: 'TOTAL',
+    }),
+  );
+  track(context, 'UpdateItem', output);
+  return output;
 };
 
 /** How many of a conversation's sends, newest first, an echo that names none is looked for among. */
