@@ -57,6 +57,9 @@ export const registerWritesFor = (
         at,
         ...(data.errors ? { errors: boundedErrors(data.errors) } : {}),
       };
+      // An e-mail status no provider vouches for (no correlation id: a bounce report mailed to the
+      // hub, anyone's to write) moves only a message of its own conversation (ownConversationOnly).
+      const ownConversationOnly = data.channel === 'email' && data.correlationId === undefined;
       const writes = data.providerMessageIds.map((id) =>
         registerWrite(
           messageStateRegister(
@@ -64,6 +67,7 @@ export const registerWritesFor = (
             'status',
             data.conversationId,
             messageExpiry,
+            { ownConversationOnly },
           ),
           statusOrder(data.channel, data.status, data.providerStatus),
           event.id,

@@ -117,6 +117,13 @@ export interface RegisterTarget<S extends z.ZodType = z.ZodType> {
    * first receipt is forwarded (`FirstReceipt.laterReceipt`).
    */
   readonly firstOrder?: true;
+  /**
+   * Written only on an item that names no conversation or this write's own (`with.conversationId`),
+   * which it then never re-homes: a status anyone may write (a bounce report mailed to the hub, whose
+   * returned headers are the sender's to make) moves only a message of the conversation it is filed
+   * in, not one whose statuses its provider filed in another.
+   */
+  readonly ownConversationOnly?: true;
   /** Never set: carries the value's type. */
   readonly schema?: S;
 }
@@ -168,11 +175,13 @@ export const messageStateRegister = <R extends keyof typeof MESSAGE_STATE_REGIST
   register: R,
   conversationId: string,
   expiresAt: number,
+  options: { readonly ownConversationOnly?: boolean } = {},
 ): RegisterTarget<(typeof MESSAGE_STATE_REGISTERS)[R]> => ({
   key: messageStateKey(hubMessageId),
   attribute: register,
   expiresAt,
   with: { conversationId, hubMessageId },
+  ...(options.ownConversationOnly === true ? { ownConversationOnly: true as const } : {}),
 });
 
 /** A Messenger watermark on the conversation item. */
@@ -270,6 +279,18 @@ const valueOrderRule = (alternatives: readonly string[], existingOnly: boolean):
     ? alternatives.map((alternative) => `attribute_exists(pk) AND ${alternative}`)
     : alternatives
   ).join(' OR ');
+
+/**
+ * A rule held only on an item of the write's own conversation, or of none yet (`ownConversationOnly`):
+ * each of its alternatives (joined by OR, none holding an OR of its own) twice, spelled out as above.
+ */
+const ownConversationRule = (rule: string): string =>
+  rule
+    .split(' OR ')
+    .flatMap((alternative) =>
+      ['attribute_not_exists(#owner)', '#owner = :owner'].map((owner) => `${owner} AND ${alternative}`),
+    )
+    .join(' OR ');
 
 /**
  * How a write treats the set of events that moved its register: kept and checked; only checked, for
@@ -371,8 +392,10 @@ const sendRegisterWrite = async (
     ...(applied.sets ?? []),
   ];
   const update = `SET ${sets.join(', ')} ${applied.update}`.trimEnd();
+  const owner = target.ownConversationOnly === true ? target.with?.conversationId : undefined;
+  const condition = owner === undefined ? applied.condition : ownConversationRule(applied.condition);
   // DynamoDB refuses a name or value that neither expression uses.
-  const placeholders = new Set(`${update} ${applied.condition}`.match(/[#:]\w+/g));
+  const placeholders = new Set(`${update} ${condition}`.match(/[#:]\w+/g));
   const used = <T>(entries: Record<string, T>): Record<string, T> =>
     Object.fromEntries(Object.entries(entries).filter(([name]) => placeholders.has(name)));
   try {
@@ -381,7 +404,7 @@ const sendRegisterWrite = async (
         TableName: context.tableName,
         Key: marshall(target.key),
         UpdateExpression: update,
-        ConditionExpression: applied.condition,
+        ConditionExpression: condition,
         ExpressionAttributeNames: used({
           '#register': target.attribute,
           ...applied.names,
@@ -389,6 +412,7 @@ const sendRegisterWrite = async (
           '#order': 'order',
           '#eventId': 'eventId',
           '#erased': 'erased',
+          '#owner': 'conversationId',
           ...Object.fromEntries(withNames.map((name, index) => [`#with${index}`, name])),
         }),
         ExpressionAttributeValues: marshall(
@@ -396,6 +420,7 @@ const sendRegisterWrite = async (
             ':register': { order: write.order, eventId: write.eventId, value: JSON.stringify(write.value) },
             ':order': write.order,
             ':eventId': write.eventId,
+            ...(owner !== undefined ? { ':owner': owner } : {}),
             ...applied.values,
             ...(target.expiresAt !== undefined ? { ':expiresAt': target.expiresAt } : {}),
             ...Object.fromEntries(

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { normalizeInboundEmail } from '#shared/channels/email/inbound/normalize.ts';
 import { normalizeSesEvent } from '#shared/channels/email/inbound/ses-events.ts';
@@ -14,6 +16,7 @@ import {
   type HubEvent,
   hubMessageIdFor,
 } from '#shared/contract/index.ts';
+import { messageStateKey } from '#shared/store/keys.ts';
 import {
   consentEvent,
   conversationFor,
@@ -214,6 +217,48 @@ describe('recorder: statuses in any order', () => {
           event.type === 'switchboard.message.status_updated' ? event.data.providerMessageIds : [],
         ),
       ).toEqual(order.map(() => sesId));
+    },
+  );
+
+  it.each([
+    ['its own conversation', '7a', ['sent', 'failed'], 'failed'],
+    ['another conversation', '7b', ['sent'], 'sent'],
+  ])(
+    'a bounce report mailed in %s after an SES send’s Send event moves it only there, never re-homing it',
+    async (_name, filedIn, expected, final) => {
+      // Prepare: the hub's SES send in one conversation (SES's Send event, tagged with it), then a
+      // report naming that send's Message-ID, filed in the conversation its returned original's
+      // signed Reply-To names: the send's own, or another (a report anyone may write)
+      const sesId = `0102019a4f5e6d7c-000000${filedIn}-9d8e-4c7b-a6f5-e4d3c2b1a098-000000`;
+      const owner = `conv_${'7a'.repeat(16)}`;
+      const reportedIn = `conv_${filedIn.repeat(16)}`;
+      const send = sesEvent('send', sesId, owner);
+      const report = await mailedBounceReport(sesId, reportedIn);
+      // Act
+      for (const event of [...send, ...report]) {
+        await pipeline.ingest([event]);
+        await pipeline.drain();
+      }
+      // Assess: the report named the send in the conversation it was filed in; the send's status
+      // moved only there, and its state stays in the send's own conversation
+      const forwarded = (await pipeline.takeHelpdesk()).flatMap((event) =>
+        event.type === 'switchboard.message.status_updated' ? [event.data.status] : [],
+      );
+      const found = await pipeline.read.findMessageByProviderId('email', sesId);
+      const state = await pipeline.emulators.clients.dynamodb.send(
+        new GetItemCommand({
+          TableName: pipeline.emulators.resources.tableName,
+          Key: marshall(messageStateKey(hubMessageIdFor('email', sesId))),
+        }),
+      );
+      expect(
+        report.map(
+          (event) => event.type === 'switchboard.message.status_updated' && event.data.conversationId,
+        ),
+      ).toEqual([reportedIn]);
+      expect(forwarded).toEqual(expected);
+      expect(found?.live.status).toMatchObject({ status: final });
+      expect(unmarshall(state.Item ?? {}).conversationId).toBe(owner);
     },
   );
 
