@@ -137,6 +137,11 @@ export class RetryLaterError extends Error {
      * Absent: the queue's visibility timeout.
      */
     readonly afterMs?: number,
+    /**
+     * What the provider answered when it took nothing (a throttle, a refusal for now): the command's
+     * ending names it if this receive is its last (see endUnfinished).
+     */
+    readonly errors?: readonly ProviderError[],
   ) {
     super(message);
   }
@@ -1423,6 +1428,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               `${WAIT_MESSAGES[outcome.kind]} (back in ${Math.ceil(retry.afterMs / 1000)} s)`,
               undefined,
               retry.afterMs,
+              [outcome.error],
             );
           }
           return failAt(
@@ -1532,13 +1538,20 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       // The part stuck: those before it went (a record of no prepared message names none).
       const stuck =
         record && record.next < record.messageCount ? { partIndex: partIndexOf(record, record.next) } : {};
+      // What the provider answered this very receive when it took nothing (a throttle, a refusal for
+      // now), as the 10-minute give-up names it; not an earlier command's (held behind).
+      const answer =
+        !heldBehind && cause instanceof RetryLaterError && cause.errors !== undefined
+          ? { errors: cause.errors.map(storableError) }
+          : {};
       // Its deadline passed while it waited (held behind, or backing off): that is why it did not go.
       const late = pastDeadline(command);
-      if (late) return { ...late, ...stuck, decidedAt: iso() };
+      if (late) return { ...late, ...stuck, ...answer, decidedAt: iso() };
       return {
         reason: waitedOnRate ? 'rate_limited' : 'provider_error',
         retryable: true,
         ...stuck,
+        ...answer,
         detail: `its retries ran out before it could be sent (${
           heldBehind ? 'an earlier command of its conversation was unfinished: ' : ''
         }${cause instanceof RetryLaterError || cause instanceof UnfinishedReceiveError ? cause.message : errorNameOf(cause)})`,

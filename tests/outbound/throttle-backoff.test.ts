@@ -14,6 +14,7 @@ import {
   HARNESS_LIMITS,
   openCustomerConversation,
   outcomesOf,
+  receivedCommand,
   sendCommand,
   T0,
   useOutboundHarness,
@@ -461,6 +462,30 @@ describe('throttled sends back off', () => {
       (await hub.sends.get(outboundHubMessageId(conversationId, key)))?.failure?.detail;
     expect(await detailOf('thirty-minutes')).toContain('longer than is left before the hub gives up');
     expect(await detailOf('past-deadline')).toContain('longer than is left before the deadline');
+  });
+
+  it('ends at its give-up receive rate_limited naming the provider’s code when it was throttled at that receive', async () => {
+    // Prepare: a command whose 50th receive is throttled (its release written as usual)
+    const conversationId = await openConversation();
+    const command = sendCommand(conversationId, 'throttled-at-last');
+    hub.provider.script.push(throttled());
+    const service = hub.sender();
+    // Act
+    const response = await service.handleSqsEvent({
+      Records: [receivedCommand(command, OUTBOX_QUEUE.consumerGivesUpAtReceive ?? Number.NaN)],
+    });
+    // Assess: one call, ended there with the provider's answer, as the 10-minute give-up names it
+    expect(hub.provider.calls).toHaveLength(1);
+    expect(response.batchItemFailures).toEqual([]);
+    const failed = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    expect(failed.map((event) => event.data)).toMatchObject([
+      {
+        reason: 'rate_limited',
+        retryable: true,
+        partIndex: 0,
+        errors: [{ code: '130429', title: 'Rate limit hit' }],
+      },
+    ]);
   });
 
   it('tries a request that never reached the provider a few times, then ends provider_error, not rate_limited', async () => {
