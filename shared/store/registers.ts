@@ -84,7 +84,13 @@ export const StoredRegisterSchema = z.object({ order: z.string(), eventId: z.str
 export interface RegisterTarget<S extends z.ZodType = z.ZodType> {
   readonly key: ItemKey;
   readonly attribute: string;
-  /** Items that are not kept forever (message state) refresh their expiry on every write. */
+  /**
+   * Items that are not kept forever (message state) take this expiry on their first write and keep
+   * it: a later status or reaction does not push it on (until 2026-12-07 every write did, so a
+   * reaction on a message's 29th day kept its state, with the conversation it names, 29 days past the
+   * message record, where no erasure finds it; found by a review). A state item first written late
+   * (a reaction to an old message) still outlives its message by that much.
+   */
   readonly expiresAt?: number;
   /** Extra plain attributes set with the register (e.g. the conversation a message belongs to). */
   readonly with?: Readonly<Record<string, string>>;
@@ -387,7 +393,7 @@ const sendRegisterWrite = async (
   const withNames = Object.keys(target.with ?? {});
   const sets = [
     '#register = :register',
-    ...(target.expiresAt !== undefined ? ['expiresAt = :expiresAt'] : []),
+    ...(target.expiresAt !== undefined ? ['expiresAt = if_not_exists(expiresAt, :expiresAt)'] : []),
     ...withNames.map((_, index) => `#with${index} = :with${index}`),
     ...(applied.sets ?? []),
   ];

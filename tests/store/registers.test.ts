@@ -52,6 +52,29 @@ describe('registers against the local DynamoDB server', () => {
     expect([first, behind, again]).toEqual(['written', 'stale', 'written']);
   });
 
+  it("keeps a message state's first expiry: a later status does not push it past the message record's", async () => {
+    // Prepare: delivered on the message's first day, read on its 29th (each write's expiry is its
+    // own arrival plus the retention)
+    const day = 86_400;
+    const first = 1_795_000_000;
+    const withExpiry = (write: RegisterWrite, expiresAt: number): RegisterWrite => ({
+      ...write,
+      target: { ...write.target, expiresAt },
+    });
+    // Act
+    await writeRegister(context, withExpiry(statusWrite('msg_expiry', 'delivered', 'e-1'), first));
+    const later = await writeRegister(
+      context,
+      withExpiry(statusWrite('msg_expiry', 'read', 'e-2'), first + 28 * day),
+    );
+    // Assess
+    expect(later).toBe('written');
+    const item = await context.client.send(
+      new GetItemCommand({ TableName: context.tableName, Key: marshall(messageStateKey('msg_expiry')) }),
+    );
+    expect(unmarshall(item.Item ?? {}).expiresAt).toBe(first);
+  });
+
   it('keeps a reaction the hub dated itself stale on its retry, after a later reaction moved past its second', async () => {
     // Prepare: H has no provider time (dated at receipt, 10:00:00.123); P has one, a later second
     const reaction = (
