@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readConfig } from '#infra/config.ts';
-import { SECRET_SECTIONS, type WebhookConnectorId } from '#shared/channels/registry.ts';
+import { isChannelOn, readConfig } from '#infra/config.ts';
+import { SECRET_SECTIONS, type WebhookConnectorId, webhookConnectors } from '#shared/channels/registry.ts';
 import { MEDIA_FETCHER, RECORDER, SENDER } from '#shared/resources/definitions.ts';
 import { INDEX_SHARDS } from '#shared/store/keys.ts';
 import { type AwsCostResult, costOf, type Scenario, scenarioWebhooks } from './aws-cost.ts';
@@ -73,6 +73,11 @@ export interface Deployment {
   readonly fetcherMaxConcurrency: number;
   /** Each webhook's reserved concurrency with function URLs (`webhookReservedConcurrency`). */
   readonly webhookReservedConcurrency: number;
+  /**
+   * Webhook functions deployed (one per channel connector with webhooks that `channels` switches
+   * on): with function URLs each reserves `webhookReservedConcurrency` of the account's concurrency.
+   */
+  readonly webhookFunctions: number;
   /** WhatsApp business numbers the WhatsApp traffic spreads over, evenly. */
   readonly whatsappNumbers: number;
   /** Messages/s one number may carry, in and out: Meta's 80 (1,000 once Meta upgrades it). */
@@ -89,6 +94,7 @@ export const AS_BUILT: Deployment = {
   senderMaxConcurrency: CONFIG_DEFAULTS.senderMaxConcurrency,
   fetcherMaxConcurrency: CONFIG_DEFAULTS.mediaFetcherMaxConcurrency,
   webhookReservedConcurrency: CONFIG_DEFAULTS.webhookReservedConcurrency,
+  webhookFunctions: webhookConnectors().filter(([id]) => isChannelOn(CONFIG_DEFAULTS, id)).length,
   whatsappNumbers: 1,
   whatsappNumberRate: CONFIG_DEFAULTS.whatsappNumberRate,
   helpdeskApi: CONFIG_DEFAULTS.helpdeskApi,
@@ -369,6 +375,15 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
   const apiConcurrency = (apiSends * durations.apiSendMs) / 1000;
   const concurrency =
     webhookConcurrency + recorderConcurrency + senderConcurrency + fetcherConcurrency + apiConcurrency;
+  // With function URLs each webhook function reserves its environments, and "when a function has
+  // reserved concurrency, no other function can use that concurrency"
+  // (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html): the account's
+  // concurrency holds every reservation whole, however little of it the webhooks use (their demand
+  // above it is throttled: the synchronous-rate load), and the other functions' demand beside it.
+  const functionUrls = deployment.ingress === 'function-urls';
+  const accountConcurrency = functionUrls
+    ? deployment.webhookFunctions * deployment.webhookReservedConcurrency + concurrency - webhookConcurrency
+    : concurrency;
 
   const busiest = messagesPerSecond * mix.busiestConversationShare;
   // One FIFO group is recorded in order: at most a batch at a time.
@@ -490,8 +505,10 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
       limit: fetcherCapacity,
     }),
     draft(
-      'Lambda concurrency, all hub functions (sender and fetcher at their demand)',
-      concurrency,
+      functionUrls
+        ? `Lambda concurrency, all hub functions (${deployment.webhookFunctions} webhooks reserving ${deployment.webhookReservedConcurrency} each, the others at their demand)`
+        : 'Lambda concurrency, all hub functions (sender and fetcher at their demand)',
+      accountConcurrency,
       'lambdaConcurrency',
     ),
     draft('webhook environments started from idle', webhookConcurrency, 'lambdaScalingRate'),
@@ -777,6 +794,8 @@ export interface ScaleReport {
   readonly thousandRaised: ScaleResult;
   /** With function URLs, the least reserved concurrency per webhook that keeps the busiest under half. */
   readonly raisedWebhookReservedConcurrency: number;
+  /** The same raised, with function URLs and that reservation: every webhook's counts on the account's concurrency. */
+  readonly thousandRaisedWithFunctionUrls: ScaleResult;
 }
 
 interface SavedResults {
@@ -812,6 +831,7 @@ export const runScale = (awsCost: AwsCostResult | undefined, resultsDirectory: s
   }
   const inputs = inputsFrom(measured);
   const check = campaignMix(1_000, 0.3);
+  const raisedWithFunctionUrls = raisedFor(check, inputs, 0.5, { ...AS_BUILT, ingress: 'function-urls' });
   return {
     countsFrom: source,
     durations: AWS_DURATIONS,
@@ -824,7 +844,7 @@ export const runScale = (awsCost: AwsCostResult | undefined, resultsDirectory: s
       helpdeskApi: true,
     }),
     thousandRaised: modelScale(check, inputs, raisedFor(check, inputs)),
-    raisedWebhookReservedConcurrency: raisedFor(check, inputs, 0.5, { ...AS_BUILT, ingress: 'function-urls' })
-      .webhookReservedConcurrency,
+    raisedWebhookReservedConcurrency: raisedWithFunctionUrls.webhookReservedConcurrency,
+    thousandRaisedWithFunctionUrls: modelScale(check, inputs, raisedWithFunctionUrls),
   };
 };

@@ -315,6 +315,29 @@ describe('scale model', () => {
     expect(result.dollarsPerMillion).toBe(4 - 1);
   });
 
+  it("counts every function-URL webhook's reserved concurrency against the account's, used or not", () => {
+    // Prepare: 1,000 WhatsApp messages a second; four webhooks deployed
+    const mix = {
+      ...quiet,
+      inboundPerSecond: 1_000,
+      statusPerSecond: 0,
+      outboundPerSecond: 0,
+      whatsappShare: 1,
+    };
+    const urls = { ...AS_BUILT, ingress: 'function-urls', webhookFunctions: 4 } as const;
+    // Act
+    const api = modelScale(mix, inputs);
+    const reserved = modelScale(mix, inputs, { ...urls, webhookReservedConcurrency: 50 });
+    const raised = modelScale(mix, inputs, { ...urls, webhookReservedConcurrency: 200 });
+    // Assess: behind the HTTP API, the webhooks' 30 environments and the recorder's 10 (1,000 × 30 ms,
+    // 100 batches of 100 ms); with function URLs no other function can use the four reservations
+    const lambda = (result: ScaleResult) => loadOf(result, 'Lambda concurrency')?.rate;
+    expect(lambda(api)).toBe(30 + 10);
+    expect(lambda(reserved)).toBe(4 * 50 + 10);
+    expect(lambda(raised)).toBe(4 * 200 + 10);
+    expect(AS_BUILT.webhookFunctions).toBe(4);
+  });
+
   it("reads the send record of each status of the hub's own sends", () => {
     // Prepare: 1,000 statuses a second, every one of a hub send
     const mix = { ...quiet, inboundPerSecond: 0, statusPerSecond: 1_000, outboundPerSecond: 0 };
@@ -424,6 +447,11 @@ describe('scale model', () => {
     expect(over(raised, 0.5)).toEqual(['whatsappPairRate']);
     expect(raised.first.quota).toBe('whatsappPairRate');
     expect(loadOf(raised, 'media fetcher')?.runsOutAt).toBeGreaterThan(2_000);
+    // With function URLs, the webhooks' reservations raised to keep WhatsApp's under half (151 × 4)
+    // hold most of the account's 1,000 environments: its Lambda concurrency quota is then over half
+    const urls = raisedFor(mix, measured, 0.5, { ...AS_BUILT, ingress: 'function-urls' });
+    expect(urls.webhookReservedConcurrency).toBe(151);
+    expect(over(modelScale(mix, measured, urls), 0.5)).toEqual(['lambdaConcurrency', 'whatsappPairRate']);
     // With the helpdesk API, every send through it: 200 requests/s more on the account (800 + 200),
     // its 200 reservations on the table, and the send route's own 50/s throttle at 400 %
     const viaApi = modelScale(campaignMix(1_000, 0.3, 1), measured, { ...AS_BUILT, helpdeskApi: true });
