@@ -544,7 +544,13 @@ const evaluate = (mix: TrafficMix, inputs: ModelInputs, deployment: Deployment):
       'sqsFifoHighThroughputPerAction',
       { warnedBy: "RecorderErrors (the recorder's jobs), MediaBacklogAge (the fetcher's receives)" },
     ),
-    draft('ingest queue, busiest conversation group', busiest, 'sqsFifoPerMessageGroup'),
+    // Only what the webhooks take in goes through the ingest queue: the conversation's sends go
+    // through the outbox, and the sender records them itself.
+    draft(
+      'ingest queue, busiest conversation group',
+      ingestEvents * mix.busiestConversationShare,
+      'sqsFifoPerMessageGroup',
+    ),
     draft('DynamoDB write units, table (its indexes apart)', tableWriteUnits, 'dynamoTableOnDemand'),
     draft(`DynamoDB write units, busiest index (${busiestIndex})`, busiestIndexUnits, 'dynamoIndexOnDemand'),
     draft('DynamoDB write units, new table before it scales', tableWriteUnits, 'dynamoNewTableWarm'),

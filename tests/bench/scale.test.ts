@@ -87,6 +87,7 @@ describe('scale model', () => {
     expect(rate('DynamoDB read units, table')).toBe(2_000);
     expect(rate('API Gateway requests, busiest webhook route')).toBe(1_500);
     expect(rate('DynamoDB write units, hottest partition (busiest conversation)')).toBe(15);
+    expect(rate('ingest queue, busiest conversation group')).toBe(15);
     expect(result.busiestConversation.recorderLaneEventsPerSecond).toBe(100);
     expect(result.dollarsPerMillion).toBeCloseTo((1_000 * 4 + 500 * 2) / 1_500, 2);
   });
@@ -239,6 +240,10 @@ describe('scale model', () => {
     expect(pair?.utilisation).toBeCloseTo(6);
     expect(pair?.limit).toBe(0.167);
     expect(loadOf(other, 'WhatsApp pair rate')?.rate).toBe(0);
+    // Its sends go through the outbox, not the ingest queue: that group takes none of them, while
+    // its conversation item is written once for each
+    expect(loadOf(whatsapp, 'ingest queue, busiest conversation group')?.rate).toBe(0);
+    expect(loadOf(whatsapp, 'DynamoDB write units, hottest partition')?.rate).toBe(1);
     expect(campaign.first.quota).toBe('whatsappPairRate');
     expect(campaign.first.atMessagesPerSecond).toBe(83);
   });
@@ -442,6 +447,8 @@ describe('scale model', () => {
     // The stage's throttle is a route's: WhatsApp's 750 requests/s of the 800
     expect(loadOf(built, 'API Gateway requests, busiest webhook route')?.rate).toBe(750);
     expect(loadOf(built, 'DynamoDB index partition STATUS#open')?.utilisation).toBeLessThan(0.1);
+    // The busiest conversation's 1 % of the 800 events taken in a second, in its ingest group
+    expect(loadOf(built, 'ingest queue, busiest conversation group')?.rate).toBe(8);
     // Raised where a deployment can: nothing left at half of its limit but the pair rate, which no
     // setting raises; the fetcher next
     expect(over(raised, 0.5)).toEqual(['whatsappPairRate']);
