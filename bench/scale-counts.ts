@@ -104,10 +104,9 @@ export const inboundProfilesFrom = (awsCost: AwsCostResult): Record<InboundKind,
  * tests/bench/outbound-send-counts.test.ts, whose meter prices every write as AWS bills it.
  *
  * Write units, every item under 1 KB (the conversation item about 550 bytes, its model deflated):
- * table 5 (the claim, the conversation, the message record, the last message's accept, the sent mark); indexes 5:
- * gsi3 1 (the
- * claim's keys-only entry under CONVSENDS: the sent mark leaves it alone), gsi2 1 (the message
- * record's entry under CONVMSGS), gsi1 2 (the conversation's by-status entry moves to the reply's
+ * table 5 (the claim, the conversation, the message record, the last message's accept, the sent
+ * mark); indexes 5: gsi3 1 (the claim's keys-only entry under CONVSENDS: the sent mark leaves it
+ * alone), gsi2 1 (the message record's entry under CONVMSGS), gsi1 2 (the conversation's by-status entry moves to the reply's
  * hour: a delete and a put; a reply within the hour of the customer's message costs none), gsi4 1
  * (the conversation leaves the waiting list).
  */
