@@ -108,7 +108,7 @@ describe('scale model', () => {
     expect(rate(result, 'DynamoDB write units, table') - rate(without, 'DynamoDB write units, table')).toBe(
       200,
     );
-    // $10–11 per million attachments (media bench: $10.24), spread over every message
+    // $10–11 per million attachments (media bench: $10.37 on 2026-12-07), spread over every message
     const added = (result.dollarsPerMillion - without.dollarsPerMillion) * 10;
     expect(added).toBeGreaterThan(9);
     expect(added).toBeLessThan(12);
