@@ -165,14 +165,18 @@ export const runTwoWayDemo = async (
     output.line('');
     output.line("demo: a customer sends a WhatsApp photo; the helpdesk downloads the hub's own copy");
     const mediaId = `demo-photo-jpg-${stamp}`;
-    const photo = whatsappImageFrom('4915770001234', `demoimg${stamp}`, mediaId);
+    const photoMessageId = `demoimg${stamp}`;
+    const photo = whatsappImageFrom('4915770001234', photoMessageId, mediaId);
     await postSample(hub.urls.base, photo);
     const hubMessageId = await waitFor(async () => {
       const page = await getJson(
         `/conversations/${conversationOf(customers[0] as DemoCustomer)?.conversationId ?? 'none'}/messages?from=newest&limit=5`,
         MessagePageSchema,
       );
-      return page?.items.find((item) => item.message.parts[0]?.type === 'media')?.hubMessageId;
+      // This photo, by its WhatsApp id: a data directory kept from an earlier demo holds that run's
+      // photo among the conversation's newest messages too (found by a review: it was downloaded instead).
+      return page?.items.find((item) => item.message.providerMessageId === `wamid.${photoMessageId}`)
+        ?.hubMessageId;
     });
     const download = hubMessageId
       ? await waitFor(() => getJson(`/messages/${hubMessageId}/media/0`, MediaDownloadSchema))

@@ -52,4 +52,19 @@ describe('demo: answering on every channel and a stored photo', () => {
     expect(printed).not.toContain('open it');
     expect(printed).not.toContain(session.hub.endpoints.s3);
   }, 120_000);
+
+  it('on a hub an earlier demo ran on (a kept data directory), downloads the photo its customer just sent', async () => {
+    // Prepare: an earlier demo's photo is among the WhatsApp conversation's newest messages
+    const earlier = await runTwoWayDemo(session.hub, memoryOutput());
+    const output = memoryOutput();
+    // Act
+    const summary = await runTwoWayDemo(session.hub, output);
+    // Assess
+    expect(earlier.image?.key).toMatch(/\/msg_[0-9a-f]{32}\/0$/);
+    expect(summary.image?.key).toMatch(/\/msg_[0-9a-f]{32}\/0$/);
+    expect(summary.image?.key).not.toBe(earlier.image?.key);
+    expect(summary.image?.matches).toBe(true);
+    const earlierMessage = earlier.image?.key.split('/').at(-2) ?? 'none';
+    expect(output.lines.join('\n')).not.toContain(earlierMessage);
+  }, 120_000);
 });
