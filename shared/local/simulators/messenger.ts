@@ -14,7 +14,8 @@ import type { ProviderReply, SimContext, SimRequest } from './types.ts';
 
 /**
  * Messenger and Instagram Send API: `POST /{version}/{page-id}/messages` or `/{version}/me/messages`
- * (messages and sender actions), then the echo, delivery and read webhooks to `/webhooks/messenger`.
+ * (messages and sender actions), then the echo, delivery and read webhooks to `/webhooks/messenger`
+ * (an Instagram account's: the echo and the read naming the message, as Instagram has no delivery).
  */
 
 const ROUTE = 'POST /{version}/{page-id}/messages';
@@ -245,6 +246,19 @@ const callbackSteps = (
   );
   if (fault?.kind === 'delivery_failed') return [echo];
   const fromUser = { sender: { id: userId }, recipient: { id: pageId } };
+  // Instagram has no delivery webhook (`message_deliveries` and `message_reads` are Messenger's): its
+  // `messaging_seen` names the message read, without a watermark (Instagram Messaging, Webhooks).
+  if (isInstagramId(pageId))
+    return [
+      echo,
+      metaWebhookStep(
+        context,
+        WEBHOOK_PATH,
+        'read',
+        delays.read,
+        notification(pageId, acceptedAt + delays.read, { ...fromUser, read: { mid } }),
+      ),
+    ];
   return [
     echo,
     metaWebhookStep(
