@@ -29,7 +29,7 @@ const USAGE = `Usage: npm start -- [--port N] [--data-dir DIR] [--in-memory] [--
   --sqs-port N       SQS/S3 emulator port (default: webhook port + 1)
   --dynamodb-port N  DynamoDB emulator port (default: webhook port + 2)
   --demo             replay every sample in events/ and print the conversations
-  --exit             with --demo: stop once the table is printed`;
+  --exit             with --demo: stop the hub once the demo has run`;
 
 const portValue = (value: string | undefined, name: string, fallback: number): number => {
   if (value === undefined || value === '') return fallback;
