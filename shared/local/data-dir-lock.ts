@@ -46,7 +46,7 @@ export const lockDataDir = (dir: string): (() => void) => {
     const holder = Number.parseInt(readFileSync(file, 'utf8'), 10);
     if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && isRunning(holder)) {
       throw new DataDirInUseError(
-        `${dir} is in use by process ${holder} (another npm start?): stop it, or start with --data-dir <another> or --in-memory`,
+        `${dir} is in use by process ${holder} (another npm start?): stop it, or start with --data-dir <another> or --in-memory; if process ${holder} is no hub (its id reused after a hub was killed), delete ${file}`,
       );
     }
     // Left by a hub that no longer runs (or by this process): taken over.
