@@ -193,8 +193,9 @@ const redriveLocally = async (
     out.line(
       `redrive ${target.queue} (local, SQS ${endpoint}): received ${counts.received}, re-sent ${counts.resent}, deleted ${counts.deleted}, failed ${counts.failed}`,
     );
-    // As the usage says: 1 when some are left on the dead-letter queue.
-    return counts.failed > 0 ? 1 : 0;
+    // As the usage says: 1 when some are left on the dead-letter queue (not re-sent, or re-sent and
+    // not deleted from it).
+    return counts.failed > 0 || counts.deleted < counts.resent ? 1 : 0;
   } finally {
     sqs.destroy();
   }

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import { SendMessageCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeleteMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main, resolveRedriveTarget } from '#shared/cli/redrive.ts';
 import { memoryOutput } from '#shared/local/cli-output.ts';
 import {
@@ -139,6 +139,47 @@ describe('npm run redrive -- <queue> --local: against a running hub', () => {
     ]);
     expect((await queueDepths(sqs, mediaQueueUrl)).visible).toBe(1);
     expect((await queueDepths(sqs, mediaDlqUrl)).visible).toBe(0);
+  });
+
+  it('exits 1 when a message re-sent could not be deleted from the DLQ, which still holds it', async () => {
+    // Prepare: the DLQ refuses the delete of the message once it is re-sent
+    const { sqs } = emulators.clients;
+    const { mediaDlqUrl } = emulators.resources;
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: mediaDlqUrl,
+        MessageBody: '{"type":"example.media.job"}',
+        MessageGroupId: 'conv_2',
+        MessageDeduplicationId: 'dead-undeleted',
+      }),
+    );
+    const send = SQSClient.prototype.send;
+    const refuseDeletes = vi.spyOn(SQSClient.prototype, 'send').mockImplementation(function (
+      this: SQSClient,
+      command: unknown,
+    ) {
+      if (command instanceof DeleteMessageBatchCommand)
+        return Promise.resolve({
+          Successful: [],
+          Failed: (command.input.Entries ?? []).map((entry) => ({
+            Id: entry.Id ?? '',
+            Code: 'ReceiptHandleIsInvalid',
+            SenderFault: true,
+          })),
+        });
+      return (send as (command: unknown) => Promise<unknown>).call(this, command);
+    } as typeof send);
+    const out = memoryOutput();
+    const err = memoryOutput();
+    // Act
+    const code = await main(['media', '--local', '--hub', hubUrl], { out, err, env: {} }).finally(() =>
+      refuseDeletes.mockRestore(),
+    );
+    // Assess
+    expect(out.lines).toEqual([
+      `redrive media (local, SQS ${emulators.endpoints.sqs}): received 1, re-sent 1, deleted 0, failed 0`,
+    ]);
+    expect(code).toBe(1);
   });
 
   it('says no hub answers (exit 1) rather than asking for AWS_ENDPOINT_URL_SQS', async () => {
