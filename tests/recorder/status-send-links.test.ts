@@ -95,7 +95,7 @@ describe('a status links its send alike in a batch and alone', () => {
         );
       },
       // It went after all: linked for erasure to find (until 2026-12-07 named by no record), the
-      // send's outcome unchanged (tests/contacts/late-send-erasure.test.ts).
+      // send's outcome unchanged (tests/contacts/failed-send-erasure.test.ts).
       seq: 0,
       linked: true,
     },
