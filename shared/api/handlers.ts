@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { toSqsSafeJson } from '#shared/aws/event-publisher.ts';
 import type { MediaObjects } from '#shared/aws/media-objects.ts';
+import { cutText } from '#shared/channels/provider-text.ts';
 import openApiDocument from '#shared/contract/generated/openapi.json' with { type: 'json' };
 import {
   buildContactErasedEvent,
@@ -449,7 +450,8 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         // Kept as UTC: the attention index orders snoozes by this string (`+09:00` would wake 9 hours late).
         patch = { ...given, snoozedUntil: new Date(until).toISOString() };
       }
-      const changedBy: ChangeActor = actor ?? { kind: 'agent', id: request.principal.slice(0, 256) };
+      // Cut on a whole character: an emoji cut in two would leave half of it (c34feed refuses that from callers).
+      const changedBy: ChangeActor = actor ?? { kind: 'agent', id: cutText(request.principal, 256) };
       /** The change's cause when made on `version` (the one the If-Match named: the same retried has the same). */
       const causeIn = ({ origin }: ConversationModel, version: number): string =>
         changeCauseOf({ conversationId, origin }, version, patch, changedBy);

@@ -1458,6 +1458,22 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
     expect(published).toEqual([]);
   });
 
+  it('credits a PATCH without an actor to the caller, its id cut on a whole character at 256', async () => {
+    // Prepare: a principal whose 256th code unit is the first half of an emoji
+    const read = await request('GET', `/v1/conversations/${idOf('api-c')}`);
+    const principal = `${'a'.repeat(255)}😀`;
+    // Act
+    const answer = await request('PATCH', `/v1/conversations/${idOf('api-c')}`, {
+      headers: { 'content-type': 'application/json', 'if-match': read.headers.etag ?? '' },
+      body: JSON.stringify({ labels: ['principal-cut'] }),
+      principal,
+    });
+    // Assess: never half a character, which has no UTF-8 form
+    expect(answer.status).toBe(200);
+    const changed = published.find((event) => event.type === 'switchboard.conversation.state_changed');
+    expect(JSON.stringify(changed?.data)).toContain(`"changedBy":{"kind":"agent","id":"${'a'.repeat(255)}"}`);
+  });
+
   it('refuses a template whose named parameter is called __proto__ with a 400 naming it, queueing nothing, where zod would drop it', async () => {
     // Prepare: a named parameter JavaScript cannot hold as data, beside an ordinary one
     const body =
