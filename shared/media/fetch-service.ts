@@ -6,7 +6,7 @@ import { buildMediaEvent } from '#shared/contract/build.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
 import { errorNameOf, type LogFields, type Logger } from '#shared/observability/logger.ts';
 import type { MediaFetchStore, MediaOutcome } from '#shared/store/media-fetches.ts';
-import { CredentialsRefusedError, MediaFailure } from './failures.ts';
+import { CredentialsRefusedError, MediaFailure, TransientMediaError } from './failures.ts';
 import { type MediaJob, MediaJobSchema, mediaObjectKey } from './job.ts';
 import type { OpenMedia } from './sources.ts';
 import type { StreamedObject, StreamOptions } from './upload.ts';
@@ -147,6 +147,16 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
     });
   };
 
+  /**
+   * The sources give every provider failure as a TransientMediaError (or a MediaFailure): anything
+   * else in a download is the hub's own (an S3 upload refused, the channel secret unreadable, a bug).
+   * It is retried as a provider's would be, but counted as a job error, so MediaFetcherErrors fires
+   * instead of every attachment ending provider_error unseen.
+   */
+  const countHubFault = (error: unknown): void => {
+    if (!(error instanceof TransientMediaError)) deps.onJobError?.(1);
+  };
+
   const download = async (job: MediaJob, key: string): Promise<MediaOutcome> => {
     const signal = AbortSignal.timeout(deps.downloadTimeoutMs);
     const media = await deps.open(job, signal);
@@ -218,6 +228,7 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
         };
       } else if (claim.attempts >= deps.maxAttempts) {
         outcome = givenUp(error, claim.attempts);
+        countHubFault(error);
       } else {
         await deps.store.release(job.hubMessageId, job.partIndex, token);
         const after = deps.backoffSeconds(claim.attempts);
@@ -226,6 +237,7 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
           attempt: claim.attempts,
           errorName: errorNameOf(error),
         });
+        countHubFault(error);
         throw new RetryLaterError('download failed', after);
       }
     }

@@ -2,7 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { resetRuntimeConfig } from '#shared/config/runtime.ts';
 import { TransientMediaError } from '#shared/media/failures.ts';
-import { createMediaFetcher } from '#shared/media/fetch-service.ts';
+import { createMediaFetcher, type MediaFetcherDeps } from '#shared/media/fetch-service.ts';
 import type { MediaJob } from '#shared/media/job.ts';
 import type { OpenMedia } from '#shared/media/sources.ts';
 import { createLogger } from '#shared/observability/logger.ts';
@@ -65,16 +65,18 @@ async function* jpeg() {
 const setup = ({
   open = async () => ({ body: jpeg() }),
   publish = async () => undefined,
+  upload = async () => ({ size: 6, sha256: 'x', contentType: 'image/jpeg', mimeType: 'image/jpeg' }),
 }: {
   open?: OpenMedia;
   publish?: () => Promise<void>;
+  upload?: MediaFetcherDeps['upload'];
 } = {}) => {
   const memory = memoryMediaStore();
   const counted: number[] = [];
   const fetcher = createMediaFetcher({
     store: memory.store,
     open,
-    upload: async () => ({ size: 6, sha256: 'x', contentType: 'image/jpeg', mimeType: 'image/jpeg' }),
+    upload,
     deleteObject: async () => undefined,
     publisher: { publish },
     retryLater: async () => undefined,
@@ -120,6 +122,35 @@ describe('media job errors', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'job-1' }]);
     expect(hub.counted).toEqual([1]);
   });
+
+  it.each([
+    [2, 'retried later'],
+    [3, 'its last attempt, ended provider_error'],
+  ])(
+    "counts a download the hub's own S3 upload refused (attempt %i: %s), which no provider failure explains",
+    async (attempt, _what) => {
+      // Prepare: the bucket refuses every upload (a bucket or key policy gone wrong)
+      const hub = setup({
+        upload: async () =>
+          Promise.reject(Object.assign(new Error('Access Denied'), { name: 'AccessDenied' })),
+      });
+      for (let before = 1; before < attempt; before += 1) {
+        await hub.memory.store.claim({
+          hubMessageId: job.hubMessageId,
+          partIndex: job.partIndex,
+          conversationId: job.conversationId,
+          key: 'k',
+          token: `earlier ${before}`,
+          staleAfterSeconds: 120,
+        });
+        await hub.memory.store.release(job.hubMessageId, job.partIndex, `earlier ${before}`);
+      }
+      // Act
+      await hub.fetcher.handleSqsEvent({ Records: [record(JSON.stringify(job))] });
+      // Assess: counted once, so MediaFetcherErrors fires before every attachment ends provider_error unseen
+      expect(hub.counted).toEqual([1]);
+    },
+  );
 
   it('does not count the retries it makes on purpose: a part another fetcher holds, a provider it backs off from', async () => {
     // Prepare
