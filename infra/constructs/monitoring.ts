@@ -535,7 +535,7 @@ export class Monitoring extends Construct {
     // Counted at each refused download: the part is retried, so no media_failed tells it for a while.
     this.add('MediaCredentialsRefused', {
       alarmDescription:
-        'A provider refused the hub’s credentials for an attachment download (WhatsApp: an expired or revoked access token, Graph 401 or code 190; Twilio: 401 to the account’s login, rotated but not in the channel secret). Each attachment is retried for about 15 minutes, then ends media_failed (forbidden): fix that provider’s channel secret. The media fetcher logs each refusal with its provider ("<provider> credentials refused").',
+        'A provider refused the hub’s credentials for an attachment download (WhatsApp: an expired or revoked access token, Graph 401 or code 190; Twilio: 401 to the account’s login, rotated but not in the channel secret). Each attachment is retried for about 15 minutes, then ends media_failed (forbidden): fix that provider’s channel secret. Also counted: a channel secret with no credentials for the download (no WhatsApp token for the number, no Twilio login), which ends the attachment forbidden at once. The media fetcher logs each with its provider ("<provider> credentials refused", "<provider> credentials missing").',
       metric: this.hubMetric(MEDIA_METRICS.credentialsRefused, {
         period,
         service: METRIC_SERVICES.mediaFetcher,

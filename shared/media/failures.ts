@@ -12,6 +12,17 @@ export class MediaFailure extends Error {
   }
 }
 
+/**
+ * The channel secret holds no credentials for the download (no WhatsApp access token for the
+ * business number, no Twilio login): the part ends `forbidden` at once, and the fetcher counts it
+ * as it counts a refusal of the hub's credentials, since a person must fix the secret.
+ */
+export class CredentialsMissingFailure extends MediaFailure {
+  constructor(detail: string) {
+    super('forbidden', detail);
+  }
+}
+
 /** The provider may answer later (5xx, 429, a timeout, a dropped connection): the job is retried. */
 export class TransientMediaError extends Error {
   override readonly name = 'TransientMediaError';

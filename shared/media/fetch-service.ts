@@ -6,7 +6,12 @@ import { buildMediaEvent } from '#shared/contract/build.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
 import { errorNameOf, type LogFields, type Logger } from '#shared/observability/logger.ts';
 import type { MediaFetchStore, MediaOutcome } from '#shared/store/media-fetches.ts';
-import { CredentialsRefusedError, MediaFailure, TransientMediaError } from './failures.ts';
+import {
+  CredentialsMissingFailure,
+  CredentialsRefusedError,
+  MediaFailure,
+  TransientMediaError,
+} from './failures.ts';
 import { type MediaJob, MediaJobSchema, mediaObjectKey } from './job.ts';
 import type { OpenMedia } from './sources.ts';
 import type { StreamedObject, StreamOptions } from './upload.ts';
@@ -76,6 +81,10 @@ export interface MediaFetcherDeps {
 /** The line logged at each refusal of the hub's credentials: a person must fix the channel secret. */
 const CREDENTIALS_REFUSED_LOG =
   "provider refused the hub's credentials for an attachment download; check that provider's credentials in the channel secret (the part is retried until its last attempt, then ends media_failed forbidden)";
+
+/** The line logged when the channel secret has no credentials for a download: a person must add them. */
+const CREDENTIALS_MISSING_LOG =
+  "no credentials for an attachment download in the channel secret; add that provider's credentials for the business endpoint (the part ends media_failed forbidden)";
 
 export const createMediaFetcher = (deps: MediaFetcherDeps) => {
   const { logger } = deps;
@@ -157,6 +166,16 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
     if (!(error instanceof TransientMediaError)) deps.onJobError?.(1);
   };
 
+  /** No credentials in the channel secret for the download: the part ends forbidden, told and counted as a refusal. */
+  const reportCredentialsMissing = (job: MediaJob, fields: LogFields, attempt: number): void => {
+    deps.onCredentialsRefused?.();
+    logger.error(CREDENTIALS_MISSING_LOG, {
+      ...fields,
+      reason: `${job.provider} credentials missing`,
+      attempt,
+    });
+  };
+
   const download = async (job: MediaJob, key: string): Promise<MediaOutcome> => {
     const signal = AbortSignal.timeout(deps.downloadTimeoutMs);
     const media = await deps.open(job, signal);
@@ -219,6 +238,7 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
     } catch (error) {
       if (error instanceof CredentialsRefusedError)
         reportCredentialsRefused(job, error, fields, claim.attempts);
+      if (error instanceof CredentialsMissingFailure) reportCredentialsMissing(job, fields, claim.attempts);
       if (error instanceof MediaFailure) {
         outcome = {
           state: 'failed',

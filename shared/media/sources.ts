@@ -5,6 +5,7 @@ import { jsonOrUndefined, readBoundedText } from '#shared/channels/provider-answ
 import { WhatsAppMediaIdSchema } from '#shared/channels/whatsapp/media-id.ts';
 import { type ChannelSecrets, sectionOf, twilioAccountFor } from '#shared/config/secrets.ts';
 import {
+  CredentialsMissingFailure,
   CredentialsRefusedError,
   failureForStatus,
   MAX_MEDIA_BYTES,
@@ -279,7 +280,7 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
     // Throws while Meta's secret cannot be read: the job is tried again, not failed for want of a token.
     const meta = sectionOf(await options.secrets(), 'meta');
     const token = meta?.accessTokens?.[job.endpoint.id] ?? meta?.accessToken;
-    if (!token) throw new MediaFailure('forbidden', 'no WhatsApp access token for the business number');
+    if (!token) throw new CredentialsMissingFailure('no WhatsApp access token for the business number');
     // Meta's signed webhook gives the id; one that would leave its path segment gets no token.
     if (!WhatsAppMediaIdSchema.safeParse(mediaId).success)
       throw new MediaFailure('forbidden', 'the media id is not one Graph gives');
@@ -336,7 +337,7 @@ export const createMediaSources = (options: MediaSourceOptions): OpenMedia => {
     // A further account's own login for its numbers' media; else the main account's, which reaches
     // the media of its subaccounts' messages too.
     const login = twilio && twilioAccountFor(twilio, job.endpoint).login;
-    if (!login) throw new MediaFailure('forbidden', 'no Twilio account SID configured');
+    if (!login) throw new CredentialsMissingFailure('no Twilio account SID configured');
     const basic = Buffer.from(`${login.username}:${login.password}`).toString('base64');
     return { allows: isTwilioMedia, credential: { origin: twilioOrigin, authorization: `Basic ${basic}` } };
   };

@@ -1,6 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
+import { type ChannelSecrets, LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
 import { CredentialsRefusedError, TransientMediaError } from '#shared/media/failures.ts';
 import { createMediaFetcher } from '#shared/media/fetch-service.ts';
@@ -106,7 +106,7 @@ const twilioStorageAnswers = (status: number): Answers => ({
 const messengerAnswers = (status: number): Answers => ({ [MESSENGER_URL]: emptyAnswer(status) });
 
 /** The providers behind `answers()`, which a test may change between attempts (a token fixed). */
-const providers = (answers: () => Answers) => {
+const providers = (answers: () => Answers, secrets: ChannelSecrets = LOCAL_DEV_SECRETS) => {
   const asked: string[] = [];
   const doFetch = (async (input: URL | string) => {
     const url = String(input);
@@ -114,7 +114,7 @@ const providers = (answers: () => Answers) => {
     return answers()[url]?.() ?? new Response('not found', { status: 404 });
   }) as typeof fetch;
   const open = createMediaSources({
-    secrets: async () => LOCAL_DEV_SECRETS,
+    secrets: async () => secrets,
     graphApiUrl: GRAPH_API,
     graphApiVersion: 'v23.0',
     twilioApiUrl: TWILIO_API,
@@ -297,8 +297,8 @@ const record = (job: MediaJob): SQSRecord =>
 const MAX_ATTEMPTS = 3;
 
 /** A fetcher over the providers, its log lines, its events and its count of refused credentials. */
-const fetcherOver = (answers: () => Answers) => {
-  const { open, asked } = providers(answers);
+const fetcherOver = (answers: () => Answers, secrets?: ChannelSecrets) => {
+  const { open, asked } = providers(answers, secrets);
   const memory = memoryMediaStore();
   const published: HubEvent[] = [];
   const retries: number[] = [];
@@ -396,6 +396,39 @@ describe('the media fetcher while the hub’s credentials are refused', () => {
       },
     });
   });
+
+  it.each([
+    [
+      'WhatsApp: no access token for the business number',
+      whatsAppJob,
+      {
+        ...LOCAL_DEV_SECRETS,
+        meta: { ...LOCAL_DEV_SECRETS.meta, accessToken: undefined, accessTokens: {} },
+      },
+      'meta credentials missing',
+    ],
+    [
+      'Twilio: no account login',
+      twilioJob,
+      { meta: LOCAL_DEV_SECRETS.meta, email: LOCAL_DEV_SECRETS.email },
+      'twilio credentials missing',
+    ],
+  ] as const)(
+    'ends a part forbidden when the channel secret has no credentials for it (%s), counting it for the operator',
+    async (_case, job, secrets, reason) => {
+      // Prepare
+      const hub = fetcherOver(() => WHATSAPP_OK, secrets as ChannelSecrets);
+      // Act
+      await hub.fetcher.handleSqsEvent({ Records: [record(job)] });
+      // Assess: ended at once, as before, but counted (MediaCredentialsRefused) and logged at error level
+      expect(hub.asked).toEqual([]);
+      expect(hub.published[0]).toMatchObject({ data: { reason: 'forbidden', attempts: 1 } });
+      expect(hub.refusals()).toBe(1);
+      expect(hub.lines.filter((line) => line.reason === reason)).toEqual([
+        expect.objectContaining({ level: 'error', channel: job.channel, attempt: 1 }),
+      ]);
+    },
+  );
 
   it('ends a part whose object the CDN refuses at the first attempt, as before, counting no credentials refusal', async () => {
     // Prepare
