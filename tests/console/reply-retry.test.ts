@@ -119,6 +119,35 @@ describe('console: sending a reply again after an unclear answer', () => {
     expect(shown).toHaveLength(1);
   }, 90_000);
 
+  it('keeps the key of a reply answered 503 when another conversation is opened between its sends', async () => {
+    // Prepare: a reply answered 503, then another conversation chosen and this one again
+    const { page, session } = ui;
+    const conversationId = await session.customerWrites(whatsappTextFrom('306900000995', 'retry-away-1'));
+    const other = await session.customerWrites(whatsappTextFrom('306900000996', 'retry-away-2'));
+    const choose = async (id: string) => {
+      await page.waitForSelector(`button[data-conversation="${id}"]`, { timeout: 30_000 });
+      await page.click(`button[data-conversation="${id}"]`);
+      await page.waitForSelector(`button[data-conversation="${id}"][aria-current="true"]`, {
+        timeout: 30_000,
+      });
+      await page.waitForSelector('#reply-text', { timeout: 30_000 });
+    };
+    await choose(conversationId);
+    keys.length = 0;
+    plan.push('answered 503');
+    await replyAsBusiness(page, 'Your parcel leaves the warehouse today.');
+    const unavailable = await nextNotice();
+    await choose(other);
+    await choose(conversationId);
+    // Act: the same text sent again
+    await replyAsBusiness(page, 'Your parcel leaves the warehouse today.');
+    await page.waitForFunction("document.querySelector('#reply-text').value === ''", { timeout: 30_000 });
+    // Assess: the same request again, under the first one's key
+    expect(unavailable).toMatch(/^Outcome unknown: .*503/);
+    expect(keys).toHaveLength(2);
+    expect(keys[1]).toBe(keys[0]);
+  }, 90_000);
+
   it('keeps the key after a 503, takes a new one after a refusal for good and after a 2xx', async () => {
     // Prepare
     const { page } = ui;

@@ -335,6 +335,14 @@ function definitelyRefused(error) {
   return typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
+/**
+ * Each conversation's last draft sent and its Idempotency-Key, until the API took it or refused it
+ * for good. Kept by the page, not the reply box: the box goes when another conversation is chosen,
+ * and the same text sent again on coming back must repeat the same request (until 2026-12-07 it
+ * took a new key, so a reply whose first answer was unclear could go out twice; found by a review).
+ */
+const sendAttempts = new Map();
+
 function ReplyBox({ conversation, onAccepted }) {
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
@@ -342,7 +350,7 @@ function ReplyBox({ conversation, onAccepted }) {
   // One Idempotency-Key per draft: a send again after an unclear answer repeats the request, which
   // the API answers with the first one's message instead of sending a second. A new key only once
   // the API took the reply or refused it for good, or for another text.
-  const attempt = useRef(undefined);
+  const id = conversation.conversationId;
   // Set while a send runs: `busy` disables the button only once the page re-renders, so two presses
   // in one task would send twice without it.
   const sending = useRef(false);
@@ -356,24 +364,24 @@ function ReplyBox({ conversation, onAccepted }) {
     const reply = text.trim();
     if (!reply || sending.current) return;
     sending.current = true;
-    const path = `/v1/conversations/${conversation.conversationId}/messages`;
+    const path = `/v1/conversations/${id}/messages`;
     const body = { parts: [{ type: 'text', text: reply }], sender: { kind: 'agent', id: 'local-console' } };
     const draft = JSON.stringify([path, body]);
-    if (attempt.current?.draft !== draft) attempt.current = { draft, key: crypto.randomUUID() };
+    if (sendAttempts.get(id)?.draft !== draft) sendAttempts.set(id, { draft, key: crypto.randomUUID() });
     setBusy(true);
     setNotice('');
     try {
       const accepted = await call(path, {
         method: 'POST',
-        headers: { 'Idempotency-Key': attempt.current.key },
+        headers: { 'Idempotency-Key': sendAttempts.get(id).key },
         body,
       });
-      attempt.current = undefined;
+      sendAttempts.delete(id);
       onAccepted({ hubMessageId: accepted.hubMessageId, text: reply, state: 'queued' });
       setText('');
     } catch (error) {
       if (definitelyRefused(error)) {
-        attempt.current = undefined;
+        sendAttempts.delete(id);
         setNotice(`Refused: ${error.message}`);
       } else if (error?.status === 408 || error?.status === 429) {
         setNotice(`Not sent yet: ${error.message}. Sending again is safe (the same request again).`);
@@ -770,6 +778,7 @@ function App() {
   const forget = (conversationId) => {
     if (lastSelected.current?.conversationId === conversationId) lastSelected.current = undefined;
     setPendingByConversation(({ [conversationId]: _dropped, ...others }) => others);
+    sendAttempts.delete(conversationId);
     setSelectedId((current) => (current === conversationId ? null : current));
     setGone(true);
   };
