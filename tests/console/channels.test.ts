@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { messengerTextFrom, sampleOf } from '#shared/local/live-samples.ts';
+import type { Sample } from '#shared/local/samples.ts';
 import type { SimulatedProvider } from '#shared/local/simulators/types.ts';
 import {
   actAsCustomer,
@@ -103,6 +105,43 @@ describe('local console: Messenger, SMS and e-mail both ways', () => {
       expect(log).not.toContain('parcel 7731');
     }, 120_000);
   }
+
+  it('messenger: shows read on a reply sent from the page inbox once the read watermark covers it', async () => {
+    // Prepare: a customer writes, the business answers from the page inbox (an echo the hub did not
+    // send, which no status names), and the customer reads it (a watermark after it)
+    const { page, session } = hubConsole;
+    const customer = '7319482765100043';
+    const conversationId = await session.customerWrites(messengerTextFrom(customer, 'inbox-echo-1'));
+    const sentAt = Date.now();
+    const messagingOf = (name: string, edit: (event: Record<string, unknown>) => void): Sample => {
+      const sample = sampleOf(name);
+      const json = JSON.parse(sample.payload.toString('utf8'));
+      edit(json.entry[0].messaging[0]);
+      return { ...sample, payload: Buffer.from(JSON.stringify(json), 'utf8') };
+    };
+    const echo = messagingOf('messenger/echo-from-page-inbox.json', (event) => {
+      const message = {
+        ...(event.message as object),
+        mid: 'm_inbox-echo-2',
+        text: 'Sent from the page inbox.',
+      };
+      Object.assign(event, { recipient: { id: customer }, timestamp: sentAt, message });
+    });
+    const read = messagingOf('messenger/read.json', (event) => {
+      Object.assign(event, {
+        sender: { id: customer },
+        timestamp: sentAt + 2000,
+        read: { watermark: sentAt + 1000 },
+      });
+    });
+    for (const sample of [echo, read]) await session.post(sample);
+    await session.hub.waitForRecorder();
+    // Act
+    await page.click(`button[data-conversation="${conversationId}"]`);
+    // Assess
+    await waitForReplyStatus(page, 'Sent from the page inbox.', 'read');
+    expect(hubConsole.browserErrors).toEqual([]);
+  }, 60_000);
 });
 
 /** How long the page is watched, once the hub has recorded everything, for a status moving back. */

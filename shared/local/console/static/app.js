@@ -175,10 +175,12 @@ const STATUS_ORDER = ['sent', 'delivered', 'read'];
  * A business message's status, raised to what the conversation's Messenger watermarks say: Messenger
  * reports "read" and "delivered" as a time up to which every message is, not per message, so the API
  * gives them on the conversation (`readWatermark`, `deliveredWatermark`) and a client applies them,
- * as Messenger's own apps do.
+ * as Messenger's own apps do. A message with no status of its own (one the business sent from the
+ * page inbox, whose echo no status names) is raised too: until 2026-12-07 it showed no ticks ever,
+ * read or not; found by a review.
  */
 function withWatermarks(status, message, conversation) {
-  if (!status || status.status === 'failed' || !conversation) return status;
+  if (status?.status === 'failed' || !conversation) return status;
   const sentAt = Date.parse(message.providerTimestamp ?? message.receivedAt);
   const covered = (watermark) => watermark !== undefined && sentAt <= Date.parse(watermark);
   const raised = covered(conversation.readWatermark)
@@ -186,7 +188,7 @@ function withWatermarks(status, message, conversation) {
     : covered(conversation.deliveredWatermark)
       ? 'delivered'
       : undefined;
-  return raised && STATUS_ORDER.indexOf(raised) > STATUS_ORDER.indexOf(status.status)
+  return raised && (!status || STATUS_ORDER.indexOf(raised) > STATUS_ORDER.indexOf(status.status))
     ? { ...status, status: raised }
     : status;
 }
