@@ -1,3 +1,4 @@
+import type { HTTPRequest } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ConsoleBrowser, openConsoleBrowser } from '#tests/support/console-browser.ts';
 
@@ -87,4 +88,39 @@ describe('console sample replay', () => {
     expect(shown).toContain('Rechnung für März');
     expect(ui.browserErrors).toEqual([]);
   }, 90_000);
+
+  it("says which status the webhook answered when it refused the customer's message", async () => {
+    // Prepare: the hub answers the page's post as it does when the webhook refuses it (502, its status)
+    const { page } = ui;
+    await page.setRequestInterception(true);
+    const refuse = (request: HTTPRequest) => {
+      if (
+        request.method() === 'POST' &&
+        new URL(request.url()).pathname === '/_local/console/customer-message'
+      )
+        void request.respond({
+          status: 502,
+          contentType: 'application/json',
+          body: JSON.stringify({ webhookStatus: 403 }),
+        });
+      else void request.continue();
+    };
+    page.on('request', refuse);
+    try {
+      // Act
+      await page.select('#customer-channel', 'whatsapp');
+      await page.type('#customer-text', 'Is my order 5521 ready?');
+      await page.click('.customer button[type="submit"]');
+      const notice = await page.waitForSelector('.customer .notice::-p-text(Not posted)', {
+        timeout: 30_000,
+      });
+      // Assess
+      expect(await notice?.evaluate((element) => element.textContent ?? '')).toBe(
+        'Not posted: the webhook answered 403',
+      );
+    } finally {
+      page.off('request', refuse);
+      await page.setRequestInterception(false);
+    }
+  }, 60_000);
 });

@@ -249,6 +249,16 @@ function MediaShown({ state, part }) {
   </p>`;
 }
 
+/**
+ * Why the hub did not post a customer's message: the webhook's own status when it refused it (the
+ * hub answers 502 with `webhookStatus`), else the answer's words. Until 2026-12-07 a refusal read
+ * "HTTP 502" alone; found by a review.
+ */
+function notPostedWords(error) {
+  const status = error?.body?.webhookStatus;
+  return status === undefined ? error.message : `the webhook answered ${status}`;
+}
+
 /** Channels on which a customer can react to the business's message, and the customer's identity there. */
 const REACTION_SENDERS = { whatsapp: ['wa_id', 'phone'], messenger: ['psid'] };
 
@@ -273,7 +283,7 @@ function ReactAsCustomer({ conversation, message }) {
       });
       setNotice('reacted');
     } catch (error) {
-      setNotice(`not posted: ${error.message}`);
+      setNotice(`not posted: ${notPostedWords(error)}`);
     }
   };
   return html`<p class="react-as-customer">
@@ -659,7 +669,7 @@ function ActAsCustomer() {
       setText('');
     } catch (error) {
       const fields = (error.body?.errors ?? []).map((issue) => `${issue.field}: ${issue.message}`);
-      setNotice(`Not posted: ${fields.length > 0 ? fields.join('; ') : error.message}`);
+      setNotice(`Not posted: ${fields.length > 0 ? fields.join('; ') : notPostedWords(error)}`);
     } finally {
       setBusy(false);
     }
