@@ -56,7 +56,8 @@ const escapedJson = (value: unknown): string => {
 const longestString = (schema: Schema, length: number): string => {
   if (schema.format === 'date-time') return `2026-12-04T10:00:00.${'1'.repeat(length - 21)}Z`;
   if (!schema.pattern) return '語'.repeat(length);
-  const pattern = new RegExp(schema.pattern);
+  // JSON Schema reads a pattern as Unicode (2020-12): `\P{Cs}` (wellFormed) needs the u flag.
+  const pattern = new RegExp(schema.pattern, 'u');
   const repeated = ['語', 'α', 'a', '0'].map((character) => character.repeat(length));
   const found = repeated.find((candidate) => pattern.test(candidate));
   if (found) return found;
