@@ -11,6 +11,7 @@ import {
   IdempotencyKeySchema,
   LabelSchema,
   MAX_LABELS,
+  NOT_WELL_FORMED,
   nonBlankText,
   SendMessageDataSchema,
   TimestampSchema,
@@ -133,7 +134,7 @@ const CallerChangeActorSchema = ChangeActorSchema.extend({
  * not a second pattern (the label already has one), so the document says it in words.
  */
 const CallerLabelSchema = LabelSchema.refine((label) => WELL_FORMED.test(label), {
-  message: 'must not hold an unpaired UTF-16 surrogate (half of a character)',
+  message: NOT_WELL_FORMED,
 }).meta({ description: 'No spaces or commas, and no unpaired UTF-16 surrogate (half of a character).' });
 
 /** An ISO 8601 date-time with an offset and nanoseconds is 35 characters; zod's has any number of decimals. */

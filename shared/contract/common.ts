@@ -29,13 +29,15 @@ export const nonBlankText = (max: number) =>
       'must contain a character that shows (not only whitespace, zero-width, format or control characters)',
     );
 
+/** What a string with an unpaired UTF-16 surrogate is refused with (wellFormed, and a refinement of it). */
+export const NOT_WELL_FORMED = 'must not hold an unpaired UTF-16 surrogate (half of a character)';
+
 /**
  * A string with no unpaired UTF-16 surrogate (shared/validation/shown-text.ts), for text a command
  * shows the customer: it has no UTF-8 form, so it would reach the provider as a `\ud83d` escape in
  * JSON or a U+FFFD in a form or a mail. Published as a pattern.
  */
-export const wellFormed = (schema: z.ZodString) =>
-  schema.regex(WELL_FORMED, 'must not hold an unpaired UTF-16 surrogate (half of a character)');
+export const wellFormed = (schema: z.ZodString) => schema.regex(WELL_FORMED, NOT_WELL_FORMED);
 
 /** ISO 8601 timestamp with offset, always produced in UTC with millisecond precision. */
 export const TimestampSchema = z.iso.datetime({ offset: true }).meta({
