@@ -487,8 +487,11 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       // at most ANY_VERSION_ATTEMPTS times in all; then 409, nothing changed (412 would say the
       // precondition failed, and it held). When `*` was first taken (2026-12-06) the first such race
       // answered 412 (found by a review, tests/api/patch-announcement.test.ts).
+      /** The version a conflict was answered from, applied to as it was read (one read per attempt). */
+      let reread: StoredConversation | undefined;
       for (let attempt = 1; ; attempt += 1) {
-        const stored = await conversationOr404(conversationId);
+        const stored = reread ?? (await conversationOr404(conversationId));
+        reread = undefined;
         const current = stored.model;
         if (!current) return fail('notFound');
         if (!isTagOf(expected, current.state, current.state.version)) return answerStale(stored);
@@ -549,6 +552,8 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
               latest.lastChange?.eventId !== causeIn(model, model.state.version - 1) &&
               isTagOf(expected, model.state, model.state.version);
             if (!stillNamed) return answerStale(latest);
+            // Applied to the version just read: until 2026-12-07 it was read a second time.
+            reread = latest;
           }
           if (attempt < ANY_VERSION_ATTEMPTS) continue;
           return fail(

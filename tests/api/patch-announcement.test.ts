@@ -1,4 +1,4 @@
-import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiRequest } from '#shared/api/http.ts';
 import { createHelpdeskApi, type HelpdeskApi } from '#shared/api/router.ts';
@@ -289,9 +289,10 @@ describe('a PATCH whose event could not be queued', () => {
    * the API's first `races` UpdateItems (its conditional save): the recorder saves in between.
    */
   const racedApi = (races: number) => {
-    const raced = { count: 0 };
+    const raced = { count: 0, conversationReads: 0 };
     const client = {
       send: async (command: unknown) => {
+        if (command instanceof GetItemCommand) raced.conversationReads += 1;
         if (command instanceof UpdateItemCommand && raced.count < races) {
           raced.count += 1;
           await customerWrites(`race-${raced.count}`, 1 + raced.count);
@@ -331,8 +332,10 @@ describe('a PATCH whose event could not be queued', () => {
     const { api: racing, raced } = racedApi(1);
     // Act
     const answer = await patch(`${await tag(1)}, ${await tag(2)}`, { assignee: 'agent-7' }, racing);
-    // Assess: until 2026-12-07 a 412, though the list named the version current (RFC 9110 13.1.1)
+    // Assess: until 2026-12-07 a 412, though the list named the version current (RFC 9110 13.1.1);
+    // the version read after the conflict is the one the change is applied to (read once, not twice)
     expect(raced.count).toBe(1);
+    expect(raced.conversationReads).toBe(2);
     expect(answer.status).toBe(200);
     expect(answer.headers.etag).toBe(await tag(3));
     expect(stateChanges()).toHaveLength(1);
