@@ -89,8 +89,14 @@ export const ReferralSchema = z
     welcomeMessage: z.string().optional(),
     /** The post the ad was made from, or the post itself (WhatsApp `source_id` of a post). */
     postId: z.string().optional(),
-    /** The product a Messenger product ad shows (`ads_context_data.product_id`). */
+    /**
+     * The catalog product the customer came from: the one a Messenger product ad shows
+     * (`ads_context_data.product_id`), or the Shops product they messaged the page from
+     * (`referral.product.id`).
+     */
     productId: z.string().optional(),
+    /** The welcome message flow a click-to-Messenger ad starts (`ads_context_data.flow_id`). */
+    flowId: z.string().optional(),
   })
   .meta({ id: 'Referral' });
 export type Referral = z.infer<typeof ReferralSchema>;

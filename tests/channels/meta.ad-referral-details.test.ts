@@ -123,3 +123,41 @@ describe('a Messenger ad referral', () => {
     expect(referral).not.toHaveProperty('headline');
   });
 });
+
+describe('a Messenger referral that starts a flow or names a Shops product', () => {
+  it('keeps the flow a click-to-Messenger ad starts, beside its product (events/messenger/referral-ad-flow.json)', () => {
+    // Act
+    const [referral] = referralsOf(messenger(fixture('messenger', 'referral-ad-flow')));
+    // Assess
+    expect(referral).toMatchObject({
+      source: 'ADS',
+      productId: '7382910456128374',
+      flowId: '884512073369214',
+    });
+  });
+
+  it('keeps the Shops product a message was written from as its product (events/messenger/text-with-shops-product-referral.json)', () => {
+    // Act
+    const [referral] = referralsOf(messenger(fixture('messenger', 'text-with-shops-product-referral')));
+    // Assess
+    expect(referral).toEqual({ productId: '7382910456128374' });
+  });
+
+  it("keeps a Shops product and a flow given as numbers on a postback's referral", () => {
+    // Prepare
+    const body = fixture('messenger', 'postback-with-referral') as {
+      entry: { messaging: { postback: { referral: Record<string, unknown> } }[] }[];
+    };
+    const postback = body.entry[0]?.messaging[0]?.postback;
+    if (!postback) throw new Error('the fixture has no postback');
+    postback.referral = {
+      source: 'ADS',
+      product: { id: 7382910456128374 },
+      ads_context_data: { flow_id: 884512073369214 },
+    };
+    // Act
+    const [referral] = referralsOf(messenger(body));
+    // Assess
+    expect(referral).toEqual({ source: 'ADS', productId: '7382910456128374', flowId: '884512073369214' });
+  });
+});

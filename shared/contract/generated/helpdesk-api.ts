@@ -733,6 +733,7 @@ export interface components {
             welcomeMessage?: string;
             postId?: string;
             productId?: string;
+            flowId?: string;
         };
         MessagePart: components["schemas"]["TextPart"] | components["schemas"]["MediaPart"] | components["schemas"]["LinkPart"] | components["schemas"]["LocationPart"] | components["schemas"]["ContactsPart"] | components["schemas"]["InteractiveReplyPart"] | components["schemas"]["ReactionPart"] | components["schemas"]["OrderPart"] | components["schemas"]["SystemPart"] | components["schemas"]["TemplatePart"] | components["schemas"]["InteractivePart"] | components["schemas"]["CallPart"] | components["schemas"]["UnsupportedPart"];
         TextPart: {

@@ -14,7 +14,9 @@ export const toReferral = (referral: MetaReferral): Referral => {
     imageUrl: referral.ads_context_data?.photo_url,
     videoUrl: referral.ads_context_data?.video_url,
     postId: referral.ads_context_data?.post_id,
-    productId: referral.ads_context_data?.product_id,
+    // A product ad names its product in the ad's data, a Shops product referral beside it: one product either way.
+    productId: referral.ads_context_data?.product_id ?? referral.product?.id,
+    flowId: referral.ads_context_data?.flow_id,
   };
   return Object.fromEntries(Object.entries(mapped).filter(([, value]) => value !== undefined)) as Referral;
 };

@@ -64,8 +64,12 @@ export const ReferralSchema = lazily(() =>
         video_url: v.optional(v.string()),
         post_id: v.optional(idString),
         product_id: v.optional(idString),
+        /** The welcome message flow a click-to-Messenger ad starts. */
+        flow_id: v.optional(idString),
       }),
     ),
+    /** A message sent from a Shops product's page: the product the customer wrote about. */
+    product: v.optional(looseObject({ id: v.optional(idString) })),
   }),
 );
 export type MetaReferral = v.InferOutput<typeof ReferralSchema>;
