@@ -15,7 +15,7 @@ const textOrQuickReply = (message: MetaMessage): MessagePart[] => {
       {
         type: 'interactive_reply',
         kind: 'quick_reply',
-        payload: message.quick_reply.payload,
+        ...(message.quick_reply.payload !== undefined ? { payload: message.quick_reply.payload } : {}),
         ...(message.text !== undefined ? { title: message.text } : {}),
       },
     ];

@@ -15,6 +15,18 @@ const idString = v.pipe(v.union([nonEmptyString(), v.pipe(int(), v.minValue(0))]
 /** Free-form values Meta documents as strings but sometimes sends as numbers (ref, num_edit). */
 const looseString = v.pipe(v.union([v.string(), jsonNumber()]), v.transform(String));
 
+/**
+ * An optional descriptive value (a text, a title, an emoji, an ad's data…) that Meta may also send
+ * as JSON null: null reads as absent, so the output is the value or undefined, never null, and one
+ * null never makes the item unrecognised. Ids that name the item (`mid`, `sender.id`,
+ * `recipient.id`) stay strict.
+ */
+const orAbsent = <TSchema extends v.GenericSchema>(schema: TSchema) =>
+  v.pipe(
+    v.nullish(schema),
+    v.transform((value) => value ?? undefined),
+  );
+
 /** Milliseconds since the epoch; the docs show numbers, some examples show numeric strings. */
 const epochMillis = lazily(() => v.union([jsonNumber(), v.string()]));
 
@@ -52,24 +64,24 @@ export type MessagingItemBase = v.InferOutput<typeof MessagingItemBaseSchema>;
 
 export const ReferralSchema = lazily(() =>
   looseObject({
-    ref: v.optional(looseString),
-    source: v.optional(v.string()),
-    type: v.optional(v.string()),
-    ad_id: v.optional(idString),
-    referer_uri: v.optional(v.string()),
-    ads_context_data: v.optional(
+    ref: orAbsent(looseString),
+    source: orAbsent(v.string()),
+    type: orAbsent(v.string()),
+    ad_id: orAbsent(idString),
+    referer_uri: orAbsent(v.string()),
+    ads_context_data: orAbsent(
       looseObject({
-        ad_title: v.optional(v.string()),
-        photo_url: v.optional(v.string()),
-        video_url: v.optional(v.string()),
-        post_id: v.optional(idString),
-        product_id: v.optional(idString),
+        ad_title: orAbsent(v.string()),
+        photo_url: orAbsent(v.string()),
+        video_url: orAbsent(v.string()),
+        post_id: orAbsent(idString),
+        product_id: orAbsent(idString),
         /** The welcome message flow a click-to-Messenger ad starts. */
-        flow_id: v.optional(idString),
+        flow_id: orAbsent(idString),
       }),
     ),
     /** A message sent from a Shops product's page: the product the customer wrote about. */
-    product: v.optional(looseObject({ id: v.optional(idString) })),
+    product: orAbsent(looseObject({ id: orAbsent(idString) })),
   }),
 );
 export type MetaReferral = v.InferOutput<typeof ReferralSchema>;
@@ -80,10 +92,10 @@ export const AttachmentSchema = lazily(() =>
     /** Absent or null on `fallback` attachments of unsupported shares. */
     payload: v.nullish(
       looseObject({
-        url: v.optional(v.string()),
-        title: v.optional(v.string()),
-        sticker_id: v.optional(idString),
-        coordinates: v.optional(looseObject({ lat: jsonNumber(), long: jsonNumber() })),
+        url: orAbsent(v.string()),
+        title: orAbsent(v.string()),
+        sticker_id: orAbsent(idString),
+        coordinates: orAbsent(looseObject({ lat: jsonNumber(), long: jsonNumber() })),
       }),
     ),
     /** Older `fallback` attachments put title and url beside the payload. */
@@ -96,18 +108,19 @@ export type Attachment = v.InferOutput<typeof AttachmentSchema>;
 export const MessageSchema = lazily(() =>
   looseObject({
     mid: nonEmptyString(),
-    text: v.optional(v.string()),
-    is_echo: v.optional(v.boolean()),
-    app_id: v.optional(idString),
-    metadata: v.optional(v.string()),
-    quick_reply: v.optional(looseObject({ payload: looseString })),
-    reply_to: v.optional(looseObject({ mid: v.optional(nonEmptyString()), story: v.optional(v.unknown()) })),
-    attachments: v.optional(v.array(v.unknown())),
-    referral: v.optional(ReferralSchema),
+    text: orAbsent(v.string()),
+    is_echo: orAbsent(v.boolean()),
+    app_id: orAbsent(idString),
+    metadata: orAbsent(v.string()),
+    /** A tapped quick reply; one whose payload is null is still the tap, without a payload. */
+    quick_reply: orAbsent(looseObject({ payload: orAbsent(looseString) })),
+    reply_to: orAbsent(looseObject({ mid: orAbsent(nonEmptyString()), story: orAbsent(v.unknown()) })),
+    attachments: orAbsent(v.array(v.unknown())),
+    referral: orAbsent(ReferralSchema),
     /** Instagram: the customer unsent the message. */
-    is_deleted: v.optional(v.boolean()),
+    is_deleted: orAbsent(v.boolean()),
     /** Instagram: the customer sent something the API cannot represent. */
-    is_unsupported: v.optional(v.boolean()),
+    is_unsupported: orAbsent(v.boolean()),
   }),
 );
 export type MetaMessage = v.InferOutput<typeof MessageSchema>;
@@ -115,9 +128,9 @@ export type MetaMessage = v.InferOutput<typeof MessageSchema>;
 export const PostbackSchema = lazily(() =>
   looseObject({
     mid: v.optional(nonEmptyString()),
-    title: v.optional(v.string()),
-    payload: v.optional(looseString),
-    referral: v.optional(ReferralSchema),
+    title: orAbsent(v.string()),
+    payload: orAbsent(looseString),
+    referral: orAbsent(ReferralSchema),
   }),
 );
 export type MetaPostback = v.InferOutput<typeof PostbackSchema>;
@@ -126,9 +139,9 @@ export const ReactionSchema = lazily(() =>
   looseObject({
     mid: nonEmptyString(),
     action: v.picklist(['react', 'unreact']),
-    emoji: v.optional(v.string()),
+    emoji: orAbsent(v.string()),
     /** Meta's word for it: smile, angry, sad, wow, love, like, dislike, other. */
-    reaction: v.optional(v.string()),
+    reaction: orAbsent(v.string()),
   }),
 );
 
@@ -153,8 +166,8 @@ export const DeliverySchema = lazily(() =>
 export const MessageEditSchema = lazily(() =>
   looseObject({
     mid: nonEmptyString(),
-    text: v.optional(v.string()),
-    num_edit: v.optional(looseString),
+    text: orAbsent(v.string()),
+    num_edit: orAbsent(looseString),
   }),
 );
 
@@ -166,10 +179,10 @@ const optionalTerm = () => v.fallback(v.optional(looseString), undefined);
 
 export const OptinSchema = lazily(() =>
   looseObject({
-    type: v.optional(v.string()),
-    ref: v.optional(looseString),
-    payload: v.optional(looseString),
-    notification_messages_status: v.optional(v.string()),
+    type: orAbsent(v.string()),
+    ref: orAbsent(looseString),
+    payload: orAbsent(looseString),
+    notification_messages_status: orAbsent(v.string()),
     title: optionalTerm(),
     notification_messages_token: optionalTerm(),
     notification_messages_frequency: optionalTerm(),
