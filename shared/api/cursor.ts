@@ -18,6 +18,11 @@ const CursorSchema = z.strictObject({
   q: z.string().regex(/^[0-9a-f]{16}$/),
   d: z.enum(['after', 'before']),
   k: z.record(z.string().max(16), z.string()),
+  /**
+   * The entry at `k` is part of the page (absent: the page starts past it). Only the way back from
+   * a page that read nothing is such a cursor: see listMessages.
+   */
+  i: z.literal(true).optional(),
 });
 
 /**
@@ -29,7 +34,14 @@ const LONE_SURROGATE = /\p{Cs}/u;
 const isKeyValue = (value: string): boolean =>
   value.length > 0 && Buffer.byteLength(value, 'utf8') <= MAX_KEY_BYTES && !LONE_SURROGATE.test(value);
 
-export type CursorDirection = 'after' | 'before';
+type CursorDirection = 'after' | 'before';
+
+/** Where a page of a keyed listing starts: past `position` in `direction`, or at it when `inclusive`. */
+export interface CursorAt {
+  readonly direction: CursorDirection;
+  readonly position: IndexPosition;
+  readonly inclusive: boolean;
+}
 
 /**
  * A consent ledger's cursor: the time and event id of a page's last change, bound to the person
@@ -189,12 +201,10 @@ export const decodeExportCursor = (cursor: string, queryHash: string): ExportPos
 export const queryHashOf = (query: unknown): string =>
   stableHash('cursor', canonicalJson(query)).slice(0, 16);
 
-export const encodeCursor = (
-  queryHash: string,
-  direction: CursorDirection,
-  position: IndexPosition,
-): string =>
-  Buffer.from(JSON.stringify({ v: 1, q: queryHash, d: direction, k: position })).toString('base64url');
+export const encodeCursor = (queryHash: string, { direction, position, inclusive }: CursorAt): string =>
+  Buffer.from(
+    JSON.stringify({ v: 1, q: queryHash, d: direction, k: position, ...(inclusive ? { i: true } : {}) }),
+  ).toString('base64url');
 
 export interface ExpectedPosition {
   readonly queryHash: string;
@@ -211,10 +221,7 @@ export interface ExpectedPosition {
 }
 
 /** The position a cursor names, or a 400 when it is not one of this query's cursors. */
-export const decodeCursor = (
-  cursor: string,
-  expected: ExpectedPosition,
-): { direction: CursorDirection; position: IndexPosition } => {
+export const decodeCursor = (cursor: string, expected: ExpectedPosition): CursorAt => {
   const json = cursorJson(cursor);
   const parsed = CursorSchema.safeParse(json);
   if (!parsed.success || parsed.data.q !== expected.queryHash) return invalidCursor();
@@ -230,5 +237,5 @@ export const decodeCursor = (
     (k.sk ?? '').startsWith(expected.skPrefix) &&
     (k[expected.sortName] ?? '').startsWith(expected.sortPrefix);
   if (!fits) return invalidCursor();
-  return { direction: parsed.data.d, position: k };
+  return { direction: parsed.data.d, position: k, inclusive: parsed.data.i === true };
 };

@@ -46,6 +46,7 @@ import { type ErasureDeps, type ErasureReport, erasePerson, exportPerson } from 
 import {
   type ConversationSource,
   conversationPage,
+  type IndexPosition,
   messagePage,
   type PersonContacts,
   partitionsOf,
@@ -390,7 +391,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const ascending = at ? at.direction === 'after' : query.from !== 'newest';
       const page = await messagePage(table, conversationId, {
         limit: query.limit ?? DEFAULT_PAGE,
-        ...(at ? { from: at.position } : {}),
+        ...(at ? { from: at.position, inclusive: at.inclusive } : {}),
         ascending,
       });
       // In the Query's order, as many as the answer's byte budget holds (stored messages reach 64 KB
@@ -409,20 +410,25 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       // days late); the other way, when we came from a cursor, from the page's edge item.
       const ahead = cut?.position ?? page.last;
       // A page empty after filtering turns back from the last entry the Query read (so the way back
-      // passes every entry it skipped, the cursor's own included), or, having read none, its cursor.
-      const nextPosition = ascending
-        ? (ahead ?? last?.position)
-        : at && (last?.position ?? ahead ?? page.readTo ?? at.position);
-      const previousPosition = ascending
-        ? at && (first?.position ?? ahead ?? page.readTo ?? at.position)
-        : (ahead ?? first?.position);
+      // passes every entry it skipped, the cursor's own included). Having read none (its messages
+      // deleted since the page before handed out its cursor), it turns back at its cursor's own
+      // position, taking in what the cursor left out there: its entry, which the page before held.
+      // Until 2026-12-07 that way back started past the entry too, and skipped it (found by a review).
+      const past = (position: IndexPosition | undefined) => position && { position, inclusive: false };
+      const turned = at && { position: at.position, inclusive: !at.inclusive };
+      const next = ascending
+        ? past(ahead ?? last?.position)
+        : at && (past(last?.position ?? ahead ?? page.readTo) ?? turned);
+      const previous = ascending
+        ? at && (past(first?.position ?? ahead ?? page.readTo) ?? turned)
+        : past(ahead ?? first?.position);
       const hasNext = ascending ? ahead !== undefined : at !== undefined;
       const hasPrevious = ascending ? at !== undefined : ahead !== undefined;
       return json(200, {
         items: items.map(({ position: _position, ...item }) => item),
-        ...(hasNext && nextPosition ? { nextCursor: encodeCursor(queryHash, 'after', nextPosition) } : {}),
-        ...(hasPrevious && previousPosition
-          ? { previousCursor: encodeCursor(queryHash, 'before', previousPosition) }
+        ...(hasNext && next ? { nextCursor: encodeCursor(queryHash, { direction: 'after', ...next }) } : {}),
+        ...(hasPrevious && previous
+          ? { previousCursor: encodeCursor(queryHash, { direction: 'before', ...previous }) }
           : {}),
       } satisfies Body<typeof MessagePageSchema>);
     },

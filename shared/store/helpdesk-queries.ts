@@ -109,6 +109,8 @@ const positionOf = (key: Record<string, AttributeValue> | undefined): IndexPosit
 interface SortCondition {
   /** Only entries whose sort key is at most this. */
   readonly sortAtMost?: { readonly name: string; readonly value: string };
+  /** Only entries whose sort key is at least this. */
+  readonly sortAtLeast?: { readonly name: string; readonly value: string };
   /** Only entries whose sort key starts with this. */
   readonly sortBeginsWith?: { readonly name: string; readonly value: string };
 }
@@ -120,8 +122,12 @@ export const queryIndex = async (
   partition: { name: string; value: string },
   page: PageRequest & SortCondition,
 ) => {
-  const sort = page.sortAtMost ?? page.sortBeginsWith;
-  const sortCondition = page.sortBeginsWith ? 'begins_with(#sk, :sk)' : '#sk <= :sk';
+  const sort = page.sortAtMost ?? page.sortAtLeast ?? page.sortBeginsWith;
+  const sortCondition = page.sortBeginsWith
+    ? 'begins_with(#sk, :sk)'
+    : page.sortAtLeast
+      ? '#sk >= :sk'
+      : '#sk <= :sk';
   const output = await context.client.send(
     new QueryCommand({
       TableName: context.tableName,
@@ -461,13 +467,26 @@ const messagesIndexPosition = (item: Record<string, unknown>): IndexPosition => 
 export const messagePage = async (
   context: TableContext,
   conversationId: string,
-  page: PageRequest,
+  page: PageRequest & {
+    /** The entry at `from` is part of the page (else the page starts past it). */
+    readonly inclusive?: boolean;
+  },
 ): Promise<KeyPage<MessagePageItem>> => {
+  const { inclusive, ...request } = page;
+  // A message's gsi2sk ends with its own id, so no other entry ties with it: the page from it, it
+  // included, is the one of the sort keys from its own on (ExclusiveStartKey has no inclusive form).
+  const from = inclusive && page.from ? { name: 'gsi2sk', value: String(page.from.gsi2sk) } : undefined;
   const found = await queryIndex(
     context,
     'gsi2',
     { name: 'gsi2pk', value: conversationMessagesPartition(conversationId) },
-    page,
+    from
+      ? {
+          limit: page.limit,
+          ascending: page.ascending,
+          ...(page.ascending ? { sortAtLeast: from } : { sortAtMost: from }),
+        }
+      : request,
   );
   const records = found.items.filter((item) => isLive(item, context.now()));
   const ids = records.map((item) => hubMessageIdOfKey({ pk: String(item.pk), sk: String(item.sk) }));

@@ -1537,11 +1537,10 @@ describe('helpdesk API route handlers against the local DynamoDB', () => {
       loneSurrogate: spread(queryHash, at([`2026-11-22T10#${idOf('api-a')}\ud800`])),
       fewerPartitionsThanTheQuery: spread(queryHash, at([sortKey]).slice(1)),
       anotherQuerysPositions: spread(queryHashOf({ status: 'resolved' }), at([sortKey])),
-      singlePositionOfBeforeTheShards: encodeCursor(queryHash, 'after', {
-        pk: `CONV#${idOf('api-a')}`,
-        sk: 'STATE',
-        gsi1pk: 'STATUS#open',
-        gsi1sk: sortKey,
+      singlePositionOfBeforeTheShards: encodeCursor(queryHash, {
+        direction: 'after',
+        position: { pk: `CONV#${idOf('api-a')}`, sk: 'STATE', gsi1pk: 'STATUS#open', gsi1sk: sortKey },
+        inclusive: false,
       }),
     };
     const path = `/v1/contacts/${contactId}/conversations`;
