@@ -19,9 +19,11 @@ const USAGE = `usage: npm run reindex-people -- [--dry-run] [--hub http://127.0.
     where an erasure of it finds them.
   Scans the whole table once (read units for every item), then writes one conditional update per
   item. Safe to run while the hub runs, and again (an item written meanwhile keeps what that write
-  gave it). Deployed: with SWITCHBOARD_TABLE_NAME set (the stack's table), AWS_REGION (its region)
-  and AWS credentials that may scan the table and update its items (dynamodb:Scan,
-  dynamodb:UpdateItem on the table); else against the local hub at --hub. --dry-run counts them (foundByKind) and changes nothing.`;
+  gave it). With --hub, against the local hub there, whatever the environment holds. Else deployed:
+  with SWITCHBOARD_TABLE_NAME set (the stack's table), AWS_REGION (its region) and AWS credentials
+  that may scan the table and update its items (dynamodb:Scan, dynamodb:UpdateItem on the table);
+  else against the local hub at http://127.0.0.1:3000.
+  --dry-run counts them (foundByKind) and changes nothing.`;
 
 const main = async (): Promise<void> => {
   const command = tableCommandOptions('reindex-people', USAGE);

@@ -10,10 +10,11 @@ const USAGE = `usage: npm run rekey-opt-outs -- [--dry-run] [--hub http://127.0.
   Moves every kept opt-out still filed under the unkeyed SHA-256 of its contact key (kept before the
   pseudonym key) to the keyed key, as the hub moves one when it reads it. Scans the whole table once
   (read units for every item), then writes two items per one moved. Safe to run while the hub runs,
-  and again. Deployed: with SWITCHBOARD_TABLE_NAME and SWITCHBOARD_PSEUDONYM_KEY_ARN set (the stack
-  outputs; "local" and SWITCHBOARD_PSEUDONYM_KEY are refused), AWS_REGION (the stack's region) and
-  AWS credentials that may scan the table, put and delete its items and read that secret; else
-  against the local hub at --hub.
+  and again. With --hub, against the local hub there, whatever the environment holds. Else deployed:
+  with SWITCHBOARD_TABLE_NAME and SWITCHBOARD_PSEUDONYM_KEY_ARN set (the stack outputs; "local" and
+  SWITCHBOARD_PSEUDONYM_KEY are refused), AWS_REGION (the stack's region) and AWS credentials that
+  may scan the table, put and delete its items and read that secret; else against the local hub at
+  http://127.0.0.1:3000.
   --dry-run counts them and moves nothing.`;
 
 const main = async (): Promise<void> => {

@@ -7,9 +7,10 @@ const USAGE = `usage: npm run reshard-indexes -- [--dry-run] [--hub http://127.0
   the unsharded partitions (gsi1 STATUS#<status>, gsi4 WAITING), into their shards. Reads only those
   partitions, then writes one conditional update per entry moved. Safe to run while the hub runs,
   and again (the waiting list a helpdesk pages through meanwhile may show a moved conversation
-  twice: run it at a quiet hour). Deployed: with SWITCHBOARD_TABLE_NAME set (the stack's table),
-  AWS_REGION (its region) and AWS credentials that may query the table's gsi1 and gsi4 and update
-  its items; else against the local hub at --hub.
+  twice: run it at a quiet hour). With --hub, against the local hub there, whatever the environment
+  holds. Else deployed: with SWITCHBOARD_TABLE_NAME set (the stack's table), AWS_REGION (its region)
+  and AWS credentials that may query the table's gsi1 and gsi4 and update its items; else against
+  the local hub at http://127.0.0.1:3000.
   --dry-run counts them and moves nothing.`;
 
 const main = async (): Promise<void> => {

@@ -9,14 +9,19 @@ import type { TableContext } from '#shared/store/table.ts';
 /**
  * What the table's maintenance commands (`npm run rekey-opt-outs`, `npm run reshard-indexes`,
  * `npm run reindex-people`) share: their options (`--dry-run`, `--hub`, `--help`), and the table
- * they work on, the deployed one when SWITCHBOARD_TABLE_NAME is set, else the local hub's at `--hub`.
+ * they work on: with `--hub`, the local hub's there, whatever the environment holds (as `npm run
+ * send` and `npm run erase` take it; until 2026-12-07 SWITCHBOARD_TABLE_NAME won over it, found by a
+ * review); else the deployed one when SWITCHBOARD_TABLE_NAME is set, else the local hub's at the
+ * default address.
  */
 export interface TableCommand {
   readonly dryRun: boolean;
   readonly hub: string;
-  /** Whether SWITCHBOARD_TABLE_NAME names a deployed table. */
+  /** Whether the command works on the deployed table SWITCHBOARD_TABLE_NAME names. */
   readonly deployed: boolean;
 }
+
+const DEFAULT_HUB = 'http://127.0.0.1:3000';
 
 /**
  * `npm run <script> --dry-run` without the `--`: npm takes `--dry-run` as its own option, sets
@@ -49,7 +54,7 @@ export const tableCommandOptions = (
       parseArgs({
         args: [...argv],
         options: {
-          hub: { type: 'string', default: 'http://127.0.0.1:3000' },
+          hub: { type: 'string' },
           'dry-run': { type: 'boolean', default: false },
           help: { type: 'boolean', short: 'h', default: false },
         },
@@ -67,10 +72,15 @@ export const tableCommandOptions = (
     return { exitCode: 2 };
   }
   const tableName = env.SWITCHBOARD_TABLE_NAME;
+  const named = tableName !== undefined && tableName !== '';
+  if (named && values.hub !== undefined)
+    err.line(
+      `note: SWITCHBOARD_TABLE_NAME (${tableName}) is set but ignored: --hub names the local hub at ${values.hub}, whose table this works on (leave out --hub to work on ${tableName})`,
+    );
   return {
     dryRun: values['dry-run'],
-    hub: values.hub,
-    deployed: tableName !== undefined && tableName !== '',
+    hub: values.hub ?? DEFAULT_HUB,
+    deployed: named && values.hub === undefined,
   };
 };
 
@@ -84,7 +94,9 @@ export const openTable = async (
 }> => {
   const info = command.deployed ? undefined : await fetchHubInfo(command.hub);
   if (!command.deployed && !info)
-    throw new Error(`no local hub at ${command.hub}, and no deployed hub configured`);
+    throw new Error(
+      `no local hub at ${command.hub} (start one with npm start; a deployed table: SWITCHBOARD_TABLE_NAME, without --hub)`,
+    );
   const dynamodb = new DynamoDBClient(
     info
       ? { region: info.region, credentials: info.credentials, endpoint: info.endpoints.dynamodb }
