@@ -261,6 +261,15 @@ describe('other Messenger items with null descriptive fields', () => {
     expect(nullPaths(event)).toEqual([]);
   });
 
+  it('reads a message whose timestamp is null as one without a timestamp, dated by the hub', () => {
+    // Act
+    const [event] = post([{ ...customerItem({ message: { mid: MID, text: 'hi' } }), timestamp: null }]);
+    // Assess: before 2026-12-07 the whole message was provider.unsupported
+    if (event?.type !== 'switchboard.message.received') throw new Error(`got ${event?.type}`);
+    expect(event.data.parts).toEqual([{ type: 'text', text: 'hi' }]);
+    expect(event.data.providerTimestamp).toBeNull();
+  });
+
   it('still keeps a message whose own mid is null as unsupported: identifying fields stay strict', () => {
     // Act
     const [event] = post([customerItem({ message: { ...fullMessage(), mid: null } })]);

@@ -46,7 +46,7 @@ export const EntrySchema = lazily(() =>
   looseObject({
     /** The page id (object `page`) or Instagram professional account id (object `instagram`). */
     id: idString,
-    time: v.optional(epochMillis),
+    time: orAbsent(epochMillis),
   }),
 );
 
@@ -57,7 +57,8 @@ export const MessagingItemBaseSchema = lazily(() =>
   looseObject({
     sender: ParticipantSchema,
     recipient: ParticipantSchema,
-    timestamp: v.optional(epochMillis),
+    /** Null reads as absent, as a missing one: the hub dates the item by its arrival. */
+    timestamp: orAbsent(epochMillis),
   }),
 );
 export type MessagingItemBase = v.InferOutput<typeof MessagingItemBaseSchema>;
