@@ -350,6 +350,8 @@ const personFootprint = async (
   conversationsOf: Map<string, (readonly string[])[]>;
   keys: ItemKey[];
   elsewhere: ListedElsewhere[];
+  /** The person and everyone merged into them (the merge tree walked). */
+  people: string[];
 }> => {
   const people = [contactId];
   const conversationKeys: ItemKey[] = [];
@@ -450,6 +452,7 @@ const personFootprint = async (
     conversationsOf: conversationsOfKeys([...contactKeys], customerKeys),
     keys: [...keys.values()],
     elsewhere,
+    people,
   };
 };
 
@@ -531,7 +534,17 @@ const erasableFootprint = async (
   // Without the key, nothing of what an earlier erasure left a pointer to is found: the walk fails
   // (before an erasure redacts or deletes anything) rather than answer for part of the person.
   const pseudonymKey = await pseudonymKeySource();
-  const late = await erasedConversationsFootprint(context, pseudonymKey, contactId);
+  // The pointers of every person of the tree: one erased before they were merged into this one left
+  // theirs under their own id, which no call can name while they are merged (409). Until 2026-12-07
+  // only this person's were read, and a message recorded while a merged person was erased stayed
+  // (found by a review, tests/contacts/erasure-recorder-race.test.ts).
+  const lates = await mapConcurrently(footprint.people, FOOTPRINT_CONCURRENCY, (person) =>
+    erasedConversationsFootprint(context, pseudonymKey, person),
+  );
+  const late = {
+    keys: lates.flatMap(({ keys }) => keys),
+    conversations: lates.flatMap((one) => one.conversations),
+  };
   const keys = [...new Map([...footprint.keys, ...late.keys].map((key) => [idOfKey(key), key])).values()];
   return { ...footprint, keys, pseudonymKey, owning: [...keys, ...late.conversations] };
 };

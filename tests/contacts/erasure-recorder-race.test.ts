@@ -16,6 +16,7 @@ import { createLogger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
 import type { AfterStep } from '#shared/recorder/steps.ts';
 import { erasePerson, exportPerson } from '#shared/store/erasure.ts';
+import { mergePeople } from '#shared/store/person-merges.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
 import { minute } from '#tests/recorder/factories.ts';
@@ -27,6 +28,7 @@ import { minute } from '#tests/recorder/factories.ts';
  * the person's export lists it meanwhile, as it lists whatever the erasure would delete.
  */
 const endpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-erasure-race' };
+const otherEndpoint = { type: 'whatsapp_phone_number' as const, id: 'phone-erasure-race-other' };
 
 describe('a message recorded while its person is erased', () => {
   let emulators: RunningEmulators;
@@ -66,14 +68,14 @@ describe('a message recorded while its person is erased', () => {
       (_key, value) => (value instanceof Set ? [...value] : value),
     );
 
-  const customer = (phone: string) => {
+  const customer = (phone: string, business = endpoint) => {
     const identities: [ChannelIdentity] = [{ type: 'wa_id', value: phone }];
-    const conversationId = contactConversationId('whatsapp', endpoint, identities[0]);
+    const conversationId = contactConversationId('whatsapp', business, identities[0]);
     const message = (wamid: string, n: number, text: string): HubEvent =>
       buildEvent('switchboard.message.received', eventIdFor('whatsapp', 'message', wamid), {
         channel: 'whatsapp',
         provider: 'meta',
-        endpoint,
+        endpoint: business,
         contact: { identities },
         conversationId,
         hubMessageId: hubMessageIdFor('whatsapp', wamid),
@@ -142,5 +144,39 @@ describe('a message recorded while its person is erased', () => {
     expect(JSON.stringify(exported)).not.toContain('canary-race-export-first');
     expect(second).toBeDefined();
     expect(afterwards).toBeUndefined();
+  });
+
+  it('finds, when erasing the person they were merged into since, a message recorded while a merged person was erased', async () => {
+    // Prepare: the race leaves a late message in the first erasure's conversation; the customer then
+    // writes to another business number (a conversation of their own again) and is merged into another person
+    const raced = customer('306912340522');
+    await recorder().recordEvent(raced.message('wamid.race-merged-1', 1, 'canary-race-merged-first'));
+    duringStep = async (step) => {
+      if (step !== 'save-conversation') return;
+      duringStep = undefined;
+      await erase(raced.person);
+    };
+    await recorder().recordEvent(raced.message('wamid.race-merged-2', 2, 'canary-race-merged-second'));
+    const again = customer('306912340522', otherEndpoint);
+    await recorder().recordEvent(again.message('wamid.race-merged-3', 3, 'canary-race-merged-again'));
+    const survivor = customer('306912340523');
+    await recorder().recordEvent(survivor.message('wamid.race-merged-4', 4, 'canary-race-merged-survivor'));
+    const merged = await mergePeople(context, {
+      surviving: survivor.person,
+      discarded: raced.person,
+      reason: 'same customer',
+      at: minute(5),
+    });
+    const held = await tableText();
+    // Act: the person the erased one was merged into is exported, then erased
+    const exported = await exportPerson({ table: context, pseudonymKey: localPseudonymKey }, survivor.person);
+    const erased = await erase(survivor.person);
+    // Assess: the late message was held and exported with the survivor; the survivor's erasure took
+    // it with everything else of both people
+    expect(merged.outcome).toBe('merged');
+    expect(held).toContain('canary-race-merged-second');
+    expect(JSON.stringify(exported)).toContain('canary-race-merged-second');
+    expect(erased).toBeDefined();
+    expect(await tableText()).not.toContain('canary-race-merged');
   });
 });
