@@ -24,7 +24,12 @@ import type { SendFailure, SendRecord, SendStore } from '#shared/store/sends.ts'
 import type { ChannelSender, SendOutcome, SendTarget } from './channel-sender.ts';
 import { nonMessageReferenceOf } from './message-references.ts';
 import { failedEventFor } from './outcome-events.ts';
-import { RetryLaterError, type SendCommandHandler, type SenderReads } from './send-command.ts';
+import {
+  isCommandFault,
+  RetryLaterError,
+  type SendCommandHandler,
+  type SenderReads,
+} from './send-command.ts';
 import type { SenderFor } from './senders.ts';
 
 /*
@@ -88,7 +93,12 @@ export interface OutboxDeps {
   readonly onPause?: (paused: { channel: Channel; provider: Provider }) => void;
   readonly clock: () => Date;
   readonly logger: Logger;
-  /** A command failed unexpectedly (not a wait for a provider): the function counts it for an alarm. */
+  /**
+   * Commands failed unexpectedly, not a wait for a provider: the sender's own AWS calls (DynamoDB,
+   * the helpdesk queue, Secrets Manager), a wait whose bookkeeping DynamoDB refused (its provider
+   * took nothing), a bug. Called once per failed group with the records left for redelivery by it
+   * (the failed one and those held behind it); the function counts them for an alarm.
+   */
   readonly onCommandError?: (failedCount: number) => void;
 }
 
@@ -528,13 +538,15 @@ export const createOutboxService = (deps: OutboxDeps) => {
           ),
       },
       onGroupFailure: ({ error, failedCount, record }) => {
+        // A wait whose bookkeeping DynamoDB refused is named by its fault.
+        const fault = error instanceof RetryLaterError ? error.fault : error;
         const fields = {
-          errorName: errorNameOf(error),
+          errorName: errorNameOf(fault ?? error),
           failedCount,
           attempt: Number(record.attributes.ApproximateReceiveCount),
           ...(error instanceof RetryLaterError ? { reason: error.message } : {}),
         };
-        if (error instanceof RetryLaterError)
+        if (!isCommandFault(error))
           logger.info('command waits; its conversation holds until it is done', fields);
         else {
           logger.error('command not handled; its conversation waits for a retry', fields);

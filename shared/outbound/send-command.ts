@@ -142,10 +142,20 @@ export class RetryLaterError extends Error {
      * ending names it if this receive is its last (see endUnfinished).
      */
     readonly errors?: readonly ProviderError[],
+    /**
+     * The error of the hub's own AWS call (DynamoDB refusing the bookkeeping of a provider's answer
+     * through the invocation) that leaves the command to come back: no wait for a provider but a
+     * fault, which the outbox counts in CommandErrors as it counts any other. Absent for a wait.
+     */
+    readonly fault?: unknown,
   ) {
     super(message);
   }
 }
+
+/** Whether a command's failure is a fault (counted in CommandErrors), not a wait for a provider, a rate or another delivery. */
+export const isCommandFault = (error: unknown): boolean =>
+  !(error instanceof RetryLaterError) || error.fault !== undefined;
 
 /** What the service reads of the hub's records. */
 export interface SenderReads {
@@ -442,6 +452,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     readonly write: () => Promise<void>;
     readonly attempt?: { readonly index: number; readonly by: string };
     readonly ending?: Omit<SendFailure, 'decidedAt'>;
+    /** What DynamoDB last refused it with (set as it is kept, and at each refused settle). */
+    readonly refusedBy?: unknown;
   }
   const unsettled = new Map<string, Unsettled>();
   /**
@@ -451,7 +463,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
   const MAX_UNSETTLED = 100;
   const keepUnsettled = (key: string, entry: Unsettled, error: unknown) => {
     unsettled.delete(key);
-    unsettled.set(key, entry);
+    unsettled.set(key, { ...entry, refusedBy: error });
     if (unsettled.size > MAX_UNSETTLED) unsettled.delete(unsettled.keys().next().value as string);
     logger.error('bookkeeping of a provider answer refused through the invocation; kept for the next', {
       errorName: errorNameOf(error),
@@ -493,7 +505,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               logger.warn('kept bookkeeping still refused', { errorName: errorNameOf(error) });
               if (unsettled.get(key) === entry) {
                 unsettled.delete(key);
-                unsettled.set(key, entry);
+                unsettled.set(key, { ...entry, refusedBy: error });
               }
             }
           }),
@@ -779,6 +791,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         `the provider took nothing (${failure.reason}); its ending is not yet written`,
         undefined,
         limits.backoff.baseMs,
+        undefined,
+        error,
       );
     }
     await step('fail', record.hubMessageId);
@@ -1224,12 +1238,16 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       }
       if (!noted && record.inFlight?.index === index) {
         // This environment holds the provider's "took nothing" for that call, not yet written (see
-        // keepUnsettled): nothing went, but no new call can be noted until the write lands.
-        if (answeredHere(record))
+        // keepUnsettled): nothing went, but no new call can be noted until the write lands. DynamoDB
+        // refused it again just before (settleUnsettled): a fault, as its first refusal was.
+        const kept = answeredHere(record);
+        if (kept)
           throw new RetryLaterError(
             'the provider took nothing; its bookkeeping is not yet written',
             undefined,
             limits.backoff.baseMs,
+            undefined,
+            kept.refusedBy ?? new Error('kept bookkeeping not yet written'),
           );
         // An earlier delivery called (or was about to call) the provider and never heard back.
         const went = await wentAs(record, index, last);
@@ -1403,6 +1421,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
                 waits: record.waits ?? 0,
                 unreachable: outcome.kind === 'unreachable',
               });
+            /** DynamoDB refused the release through the invocation: the wait is also a fault. */
+            let refused: unknown;
             try {
               await persist(release, remainingMs);
             } catch (error) {
@@ -1422,6 +1442,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
                   { write: release, attempt: { index, by: delivery }, ending },
                   error,
                 );
+                refused = error;
               }
             }
             throw new RetryLaterError(
@@ -1429,6 +1450,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               undefined,
               retry.afterMs,
               [outcome.error],
+              refused,
             );
           }
           return failAt(

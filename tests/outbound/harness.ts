@@ -126,6 +126,7 @@ export interface OutboundHarness {
         | 'onCapacity'
         | 'stagingBudgetBytes'
         | 'senderFor'
+        | 'onCommandError'
       >
     >,
   ): OutboxService;

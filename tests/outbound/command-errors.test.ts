@@ -1,0 +1,242 @@
+import type { SQSBatchResponse } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
+import { outboundHubMessageId } from '#shared/contract/ids.ts';
+import type { HubEventOf } from '#shared/contract/types.ts';
+import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
+import {
+  HARNESS_LIMITS,
+  type Keys,
+  openCustomerConversation,
+  outcomesOf,
+  receivedCommand,
+  sendCommand,
+  useOutboundHarness,
+  type Write,
+} from './harness.ts';
+
+/*
+ * CommandErrors (the SenderErrors alarm) counts every outbox record the sender leaves for
+ * redelivery because a call of its own failed: DynamoDB refusing its bookkeeping before or after
+ * the provider call (also when the provider took nothing and the command would have come back
+ * anyway), the helpdesk queue refusing the outcome event, Secrets Manager; once per failed record
+ * and receive, however often the write was tried within it. A wait for a provider is no error.
+ * Through all of it, one provider request and one outcome event.
+ */
+
+type Failed = HubEventOf<'switchboard.message.send_failed'>;
+
+const throttled: SendOutcome = { kind: 'throttled', error: { code: '130429', title: 'Rate limit hit' } };
+const refused: SendOutcome = {
+  kind: 'refused',
+  reason: 'content_invalid',
+  retryable: false,
+  error: { code: '100', title: 'Invalid parameter' },
+};
+
+/** A write to the send record of `hubMessageId` whose update expression starts with `prefix` (see SendStore). */
+const sendUpdate =
+  (hubMessageId: string, prefix: string) =>
+  ({ commandName, input }: Write) => {
+    const update = input as { Key?: Keys; UpdateExpression?: string };
+    return (
+      commandName === 'UpdateItemCommand' &&
+      update.Key?.pk?.S === `MSG#${hubMessageId}` &&
+      update.UpdateExpression?.startsWith(prefix) === true
+    );
+  };
+/** The sent mark (`SendStore.markSent`), after the sent message is recorded. */
+const sentMarkOf = (hubMessageId: string) => sendUpdate(hubMessageId, 'SET #state = :sent');
+/** The failure (`SendStore.fail`). */
+const failureOf = (hubMessageId: string) => sendUpdate(hubMessageId, 'SET #state = :failed');
+/** The release after a provider took nothing (`SendStore.release`). */
+const releaseOf = (hubMessageId: string) => sendUpdate(hubMessageId, 'SET waitingSince');
+
+describe('CommandErrors', () => {
+  const hub = useOutboundHarness();
+  let customer = 0;
+  let faults = 0;
+
+  const openConversation = async () =>
+    (await openCustomerConversation(hub, { prefix: '4915554', tag: 'ce' }, ++customer)).conversationId;
+
+  /** A sender over the harness's emulators, and what it counted in CommandErrors so far. */
+  const countingSender = (overrides: Parameters<typeof hub.sender>[1] = {}) => {
+    const counted: number[] = [];
+    const sender = hub.sender(undefined, { ...overrides, onCommandError: (n) => counted.push(n) });
+    return { sender, counted: () => counted.reduce((sum, n) => sum + n, 0) };
+  };
+
+  /** A throttled request as it reaches the caller after the SDK's retries. */
+  const throttling = () =>
+    Object.assign(new Error('injected'), { name: 'ThrottlingException', $metadata: {} });
+
+  /** Makes the emulators' `client` refuse every request `target` matches until disarmed. */
+  const refusing = (client: 'dynamodb' | 'sqs', target: (request: Write) => boolean) => {
+    faults += 1;
+    const name = `refuse-for-command-errors-${faults}`;
+    let refusedCount = 0;
+    const refuses = (request: Write) => {
+      if (!target(request)) return false;
+      refusedCount += 1;
+      return true;
+    };
+    const { clients } = hub.pipeline.emulators;
+    // The same middleware on either client (their stacks' types do not unite).
+    if (client === 'dynamodb')
+      clients.dynamodb.middlewareStack.add(
+        (next, { commandName }) =>
+          async (args) => {
+            if (refuses({ commandName, input: args.input })) throw throttling();
+            return next(args);
+          },
+        { step: 'initialize', name },
+      );
+    else
+      clients.sqs.middlewareStack.add(
+        (next, { commandName }) =>
+          async (args) => {
+            if (refuses({ commandName, input: args.input })) throw throttling();
+            return next(args);
+          },
+        { step: 'initialize', name },
+      );
+    return {
+      refused: () => refusedCount,
+      disarm: () => {
+        clients[client].middlewareStack.remove(name);
+      },
+    };
+  };
+  const refusingDynamoDb = (target: (write: Write) => boolean) => refusing('dynamodb', target);
+
+  const failedIds = (response: SQSBatchResponse) => response.batchItemFailures.map((f) => f.itemIdentifier);
+
+  it('counts a sent message whose sent mark DynamoDB refuses after the provider accepted it', async () => {
+    // Prepare
+    const conversationId = await openConversation();
+    const command = sendCommand(conversationId, 'sent-mark');
+    const { sender, counted } = countingSender();
+    const fault = refusingDynamoDb(sentMarkOf(outboundHubMessageId(conversationId, 'sent-mark')));
+    // Act: the first receive refused, the second not
+    let first: SQSBatchResponse;
+    try {
+      first = await sender.handleSqsEvent({ Records: [receivedCommand(command, 1)] });
+    } finally {
+      fault.disarm();
+    }
+    const countedFirst = counted();
+    const second = await sender.handleSqsEvent({ Records: [receivedCommand(command, 2)] });
+    // Assess: counted once, with the record left for redelivery; then sent, with no second call
+    expect(failedIds(first)).toEqual([`receive-1-${command.id}`]);
+    expect(countedFirst).toBe(1);
+    expect(failedIds(second)).toEqual([]);
+    expect(counted()).toBe(1);
+    expect(hub.provider.calls).toHaveLength(1);
+    expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
+      'switchboard.message.sent',
+    ]);
+  });
+
+  it('counts a refused message once whose failure DynamoDB refuses through the invocation, then ends it once', async () => {
+    // Prepare: the provider refuses for good; every write of the failure in the first receive is refused
+    const conversationId = await openConversation();
+    const command = sendCommand(conversationId, 'failure-refused');
+    hub.provider.script.push(refused);
+    const { sender, counted } = countingSender();
+    const fault = refusingDynamoDb(failureOf(outboundHubMessageId(conversationId, 'failure-refused')));
+    // Act
+    let first: SQSBatchResponse;
+    try {
+      first = await sender.handleSqsEvent({ Records: [receivedCommand(command, 1)] });
+    } finally {
+      fault.disarm();
+    }
+    const countedFirst = counted();
+    await sender.handleSqsEvent({ Records: [receivedCommand(command, 2)] });
+    // Assess: every try refused, one count for the record; then the refusal's one event, no second call
+    expect(fault.refused()).toBe(HARNESS_LIMITS.answerWrites.tries);
+    expect(failedIds(first)).toEqual([`receive-1-${command.id}`]);
+    expect(countedFirst).toBe(1);
+    expect(counted()).toBe(1);
+    expect(hub.provider.calls).toHaveLength(1);
+    const events = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    expect(events.map((event) => event.data)).toMatchObject([{ reason: 'content_invalid' }]);
+  });
+
+  it('does not count a throttled message backing off with its release written', async () => {
+    // Prepare
+    const conversationId = await openConversation();
+    const command = sendCommand(conversationId, 'backoff');
+    hub.provider.script.push(throttled);
+    const { sender, counted } = countingSender();
+    // Act
+    const response = await sender.handleSqsEvent({ Records: [receivedCommand(command, 1)] });
+    // Assess: left for its backoff, a wait, not an error
+    expect(failedIds(response)).toEqual([`receive-1-${command.id}`]);
+    expect(counted()).toBe(0);
+  });
+
+  it('counts a throttled message whose release DynamoDB refuses, at each receive of its environment until written', async () => {
+    // Prepare
+    const conversationId = await openConversation();
+    const command = sendCommand(conversationId, 'release-refused');
+    hub.provider.script.push(throttled);
+    const { sender, counted } = countingSender();
+    const fault = refusingDynamoDb(releaseOf(outboundHubMessageId(conversationId, 'release-refused')));
+    // Act: two receives while the release is refused (the second waits on the kept write), one after
+    let countedFirst: number;
+    try {
+      await sender.handleSqsEvent({ Records: [receivedCommand(command, 1)] });
+      countedFirst = counted();
+      await sender.handleSqsEvent({ Records: [receivedCommand(command, 2)] });
+    } finally {
+      fault.disarm();
+    }
+    const countedWhileRefused = counted();
+    const third = await sender.handleSqsEvent({ Records: [receivedCommand(command, 3)] });
+    // Assess: one count per refused receive; then sent by the second call, the first one's release written
+    expect(countedFirst).toBe(1);
+    expect(countedWhileRefused).toBe(2);
+    expect(failedIds(third)).toEqual([]);
+    expect(counted()).toBe(2);
+    expect(hub.provider.calls).toHaveLength(2);
+    expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
+      'switchboard.message.sent',
+    ]);
+  });
+
+  it('counts a command whose outcome event the helpdesk queue refuses', async () => {
+    // Prepare
+    const conversationId = await openConversation();
+    const command = sendCommand(conversationId, 'publish-refused');
+    const { sender, counted } = countingSender();
+    const fault = refusing('sqs', ({ commandName }) => commandName?.startsWith('SendMessage') === true);
+    // Act
+    let response: SQSBatchResponse;
+    try {
+      response = await sender.handleSqsEvent({ Records: [receivedCommand(command, 1)] });
+    } finally {
+      fault.disarm();
+    }
+    // Assess
+    expect(fault.refused()).toBeGreaterThan(0);
+    expect(failedIds(response)).toEqual([`receive-1-${command.id}`]);
+    expect(counted()).toBe(1);
+    expect(hub.provider.calls).toHaveLength(1);
+  });
+
+  it('counts a command whose channel secret cannot be read', async () => {
+    // Prepare: Secrets Manager throttles the read
+    const conversationId = await openConversation();
+    const command = sendCommand(conversationId, 'secret-refused');
+    const { sender, counted } = countingSender({
+      senderFor: () => Promise.reject(throttling()),
+    });
+    // Act
+    const response = await sender.handleSqsEvent({ Records: [receivedCommand(command, 1)] });
+    // Assess: nothing sent, left for redelivery, counted
+    expect(failedIds(response)).toEqual([`receive-1-${command.id}`]);
+    expect(counted()).toBe(1);
+    expect(hub.provider.calls).toHaveLength(0);
+  });
+});
