@@ -56,8 +56,17 @@ export interface GroupProcessor {
 export interface GroupFailure {
   readonly error: unknown;
   readonly record: SQSRecord;
-  /** The failed record and the rest of its group, all reported failed. */
+  /**
+   * The records reported failed: the failed one and the rest of its group, but those held behind it
+   * that were ended at their give-up receive (until 2026-12-07 those were counted too).
+   */
   readonly failedCount: number;
+  /**
+   * What `lastReceive` threw for the group's records at their give-up receive that it could not end
+   * (the failed one, when its `error` is its own handling's, and any held behind it), one per such
+   * record: they stay failed because of it, whatever `error` was (a wait, say).
+   */
+  readonly endErrors: readonly unknown[];
 }
 
 export interface FifoBatchOptions {
@@ -94,20 +103,28 @@ export const groupOf = (record: SQSRecord): string => record.attributes.MessageG
 
 const receiveCountOf = (record: SQSRecord): number => Number(record.attributes.ApproximateReceiveCount);
 
-/** Whether `processor` dealt for good with `record`, a failing record at or past the give-up receive. */
+/**
+ * Whether a failing record was dealt with for good at its give-up receive (`ended`), or not: not
+ * asked (`notAsked`: before its give-up receive), or `lastReceive` threw (`failed`, with its error).
+ */
+type LastReceiveTry =
+  | { readonly kind: 'ended' | 'notAsked' }
+  | { readonly kind: 'failed'; readonly error: unknown };
+
+/** Asks `processor` to end `record`, a failing record, when it is at or past the give-up receive. */
 const endedAtLastReceive = async (
   processor: GroupProcessor,
   record: SQSRecord,
   why: LastReceiveCause,
   giveUpAtReceive: number | undefined,
-): Promise<boolean> => {
-  if (!processor.lastReceive || giveUpAtReceive === undefined) return false;
-  if (receiveCountOf(record) < giveUpAtReceive) return false;
+): Promise<LastReceiveTry> => {
+  if (!processor.lastReceive || giveUpAtReceive === undefined) return { kind: 'notAsked' };
+  if (receiveCountOf(record) < giveUpAtReceive) return { kind: 'notAsked' };
   try {
     await processor.lastReceive(record, why);
-    return true;
-  } catch {
-    return false;
+    return { kind: 'ended' };
+  } catch (error) {
+    return { kind: 'failed', error };
   }
 };
 
@@ -159,35 +176,34 @@ export const processFifoBatch = async (
               if (ending !== 'finished-before') unfinishedAhead = false;
             } else await processor.handle(record);
           } catch (error) {
+            const endErrors: unknown[] = [];
             // A record failing at its give-up receive is ended there; its group then goes on.
-            if (
-              !endNow &&
-              (await endedAtLastReceive(
+            if (!endNow) {
+              const ending = await endedAtLastReceive(
                 processor,
                 record,
                 { cause: error, heldBehind: false },
                 giveUpAtReceive,
-              ))
-            )
-              continue;
-            const rest = records.slice(index);
-            options.onGroupFailure?.({ error, record, failedCount: rest.length });
+              );
+              if (ending.kind === 'ended') continue;
+              if (ending.kind === 'failed') endErrors.push(ending.error);
+            }
             const groupFailed = [record];
             // Held behind a record that could not be ended: only those at their give-up receive end
             // now (the one ahead may still come back with an outcome after theirs: it will be ended
             // at its next receive, before anything else).
-            for (const entry of rest.slice(1)) {
-              if (
-                await endedAtLastReceive(
-                  processor,
-                  entry,
-                  { cause: error, heldBehind: true },
-                  giveUpAtReceive,
-                )
-              )
-                continue;
+            for (const entry of records.slice(index + 1)) {
+              const ending = await endedAtLastReceive(
+                processor,
+                entry,
+                { cause: error, heldBehind: true },
+                giveUpAtReceive,
+              );
+              if (ending.kind === 'ended') continue;
+              if (ending.kind === 'failed') endErrors.push(ending.error);
               groupFailed.push(entry);
             }
+            options.onGroupFailure?.({ error, record, failedCount: groupFailed.length, endErrors });
             failed.push(...groupFailed.map((entry) => entry.messageId));
             await comeBackLater(options.comeBack, error, groupFailed);
             return;

@@ -96,8 +96,9 @@ export interface OutboxDeps {
   /**
    * Commands failed unexpectedly, not a wait for a provider: the sender's own AWS calls (DynamoDB,
    * the helpdesk queue, Secrets Manager), a wait whose bookkeeping DynamoDB refused (its provider
-   * took nothing), a bug. Called once per failed group with the records left for redelivery by it
-   * (the failed one and those held behind it); the function counts them for an alarm.
+   * took nothing) or the ending of a command at its give-up receive, a bug. Called once per failed
+   * group with the records left for redelivery by it (the failed one and those held behind it; after
+   * a wait, those whose ending failed); the function counts them for an alarm.
    */
   readonly onCommandError?: (failedCount: number) => void;
 }
@@ -537,20 +538,23 @@ export const createOutboxService = (deps: OutboxDeps) => {
             },
           ),
       },
-      onGroupFailure: ({ error, failedCount, record }) => {
-        // A wait whose bookkeeping DynamoDB refused is named by its fault.
-        const fault = error instanceof RetryLaterError ? error.fault : error;
+      onGroupFailure: ({ error, failedCount, record, endErrors }) => {
+        // A fault (not a wait): the failed record and those held behind it. Else only the records a
+        // fault kept from ending at their give-up receive (a wait whose ending DynamoDB refused).
+        const faults = isCommandFault(error) ? failedCount : endErrors.filter(isCommandFault).length;
+        // A wait is named by its fault: its own bookkeeping's, or its ending's.
+        const fault =
+          error instanceof RetryLaterError ? (error.fault ?? endErrors.find(isCommandFault)) : error;
         const fields = {
           errorName: errorNameOf(fault ?? error),
           failedCount,
           attempt: Number(record.attributes.ApproximateReceiveCount),
           ...(error instanceof RetryLaterError ? { reason: error.message } : {}),
         };
-        if (!isCommandFault(error))
-          logger.info('command waits; its conversation holds until it is done', fields);
+        if (faults === 0) logger.info('command waits; its conversation holds until it is done', fields);
         else {
           logger.error('command not handled; its conversation waits for a retry', fields);
-          deps.onCommandError?.(failedCount);
+          deps.onCommandError?.(faults);
         }
       },
     });

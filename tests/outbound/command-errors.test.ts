@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEventOf } from '#shared/contract/types.ts';
 import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
+import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
 import {
   HARNESS_LIMITS,
   type Keys,
@@ -203,6 +204,47 @@ describe('CommandErrors', () => {
     expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
       'switchboard.message.sent',
     ]);
+  });
+
+  it('counts a throttled command at its give-up receive whose ending DynamoDB refuses', async () => {
+    // Prepare: throttled at the receive where the sender ends what has no outcome
+    const conversationId = await openConversation();
+    const command = sendCommand(conversationId, 'give-up-refused');
+    const giveUp = OUTBOX_QUEUE.consumerGivesUpAtReceive ?? Number.NaN;
+    hub.provider.script.push(throttled);
+    const { sender, counted } = countingSender();
+    const fault = refusingDynamoDb(failureOf(outboundHubMessageId(conversationId, 'give-up-refused')));
+    // Act
+    let response: SQSBatchResponse;
+    try {
+      response = await sender.handleSqsEvent({ Records: [receivedCommand(command, giveUp)] });
+    } finally {
+      fault.disarm();
+    }
+    // Assess: not ended, left failed and counted
+    expect(fault.refused()).toBe(1);
+    expect(failedIds(response)).toEqual([`receive-${giveUp}-${command.id}`]);
+    expect(counted()).toBe(1);
+    expect(outcomesOf(await hub.pipeline.takeHelpdesk())).toEqual([]);
+  });
+
+  it('counts the records a fault leaves failed, not one held behind it that ends at its give-up receive', async () => {
+    // Prepare: Secrets Manager throttles; a second command of the conversation is at its give-up receive
+    const conversationId = await openConversation();
+    const ahead = sendCommand(conversationId, 'held-ahead');
+    const behind = sendCommand(conversationId, 'held-behind');
+    const giveUp = OUTBOX_QUEUE.consumerGivesUpAtReceive ?? Number.NaN;
+    const { sender, counted } = countingSender({ senderFor: () => Promise.reject(throttling()) });
+    // Act
+    const response = await sender.handleSqsEvent({
+      Records: [receivedCommand(ahead, 1), receivedCommand(behind, giveUp)],
+    });
+    // Assess: the one ahead left failed and counted; the one behind ended without a call
+    expect(failedIds(response)).toEqual([`receive-1-${ahead.id}`]);
+    expect(counted()).toBe(1);
+    expect(hub.provider.calls).toHaveLength(0);
+    const events = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    expect(events.map((event) => event.data)).toMatchObject([{ reason: 'provider_error' }]);
   });
 
   it('counts a command whose outcome event the helpdesk queue refuses', async () => {
