@@ -1239,7 +1239,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       if (!noted && record.inFlight?.index === index) {
         // This environment holds the provider's "took nothing" for that call, not yet written (see
         // keepUnsettled): nothing went, but no new call can be noted until the write lands. DynamoDB
-        // refused it again just before (settleUnsettled): a fault, as its first refusal was.
+        // refused it when last tried (settleUnsettled, before this command): a fault, as its first
+        // refusal was.
         const kept = answeredHere(record);
         if (kept)
           throw new RetryLaterError(
