@@ -302,13 +302,17 @@ export const createMediaFetcher = (deps: MediaFetcherDeps) => {
         close: () => undefined,
       }),
       giveUpAtReceive: deps.giveUpAtReceive,
-      onGroupFailure: ({ error, failedCount, record }) => {
-        if (error instanceof RetryLaterError) return;
+      onGroupFailure: ({ error, failedCount, record, endErrors }) => {
+        // A retry made on purpose is no error, unless ending the job at its give-up receive then
+        // failed (DynamoDB refusing its end): that fault keeps it failed (counted since 2026-12-07).
+        const endFaults = endErrors.filter((endError) => !(endError instanceof RetryLaterError));
+        const faults = error instanceof RetryLaterError ? endFaults.length : failedCount;
+        if (faults === 0) return;
         logger.error('media job failed; it comes back after the visibility timeout', {
-          errorName: errorNameOf(error),
+          errorName: errorNameOf(error instanceof RetryLaterError ? endFaults[0] : error),
           attempt: Number(record.attributes.ApproximateReceiveCount),
         });
-        deps.onJobError?.(failedCount);
+        deps.onJobError?.(faults);
       },
     });
 

@@ -179,6 +179,19 @@ describe('media job errors', () => {
     expect([...held.counted, ...backingOff.counted]).toEqual([]);
   });
 
+  it('counts a job backing off from its provider at its give-up receive whose ending DynamoDB refused: it stays failed', async () => {
+    // Prepare: the provider answers 503 (a wait, not an error), and writing the part's end fails
+    const hub = setup({
+      open: async () => Promise.reject(new TransientMediaError('the media lookup answered HTTP 503')),
+    });
+    hub.memory.store.end = async () => Promise.reject(throttled());
+    // Act
+    const response = await hub.fetcher.handleSqsEvent({ Records: [record(JSON.stringify(job), GIVE_UP_AT)] });
+    // Assess: it comes back, and its ending's fault is counted once (before 2026-12-07 the wait hid it)
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'job-1' }]);
+    expect(hub.counted).toEqual([1]);
+  });
+
   it('does not count a job whose claim failed at its give-up receive: it ends media_failed there', async () => {
     // Prepare: the claim fails once, then works (the part ends without a download)
     const hub = setup();
