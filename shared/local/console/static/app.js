@@ -5,7 +5,7 @@
 import htm from 'htm';
 import { h, render } from 'preact';
 import { useEffect, useLayoutEffect, useRef, useState } from 'preact/hooks';
-import { call, GONE, hubNotAnswering, readUnlessGone } from './api.js';
+import { ApiError, call, GONE, hubNotAnswering, readUnlessGone } from './api.js';
 import { ContactPanel } from './contact.js';
 import { RawEvents } from './events.js';
 import { heldFocus, useKeptFocus } from './focus.js';
@@ -193,15 +193,45 @@ function withWatermarks(status, message, conversation) {
     : status;
 }
 
+/** How often a media read answered 429 or a 5xx is tried again on its own, before the page offers Try again. */
+const MEDIA_RETRIES = 3;
+/** The longest wait before trying again, whatever the answer's Retry-After says. */
+const MEDIA_RETRY_CAP_MS = 5000;
+/** The wait before try `attempt` (0, 1, 2) when the answer has no Retry-After: 0.5 s, 1 s, 2 s. */
+const mediaBackoffMs = (attempt) => 500 * 2 ** attempt;
+
+/** An answer that says the file may come soon: throttled (429) or a failure of the server's (5xx). */
+function passing(status) {
+  return status === 429 || (typeof status === 'number' && status >= 500);
+}
+
 /**
- * A media part as its state allows (copying, not available, an image, a file to download), with the
- * customer's caption below it as text in every state: it is what they wrote about the file.
+ * A media part as its state allows (copying, not available, for now or for good, an image, a file to
+ * download), with the customer's caption below it as text in every state: it is what they wrote
+ * about the file. A 429 or 5xx is tried again a few times (after its Retry-After, at most 5 s), then
+ * offered to try again by hand; until 2026-12-07 it showed the file as not available until the
+ * conversation was opened again, as a 404 or 410 does; found by a review.
  */
 function MediaPart({ hubMessageId, index, part }) {
   const [state, setState] = useState({ kind: 'loading' });
+  // Raised by Try again: the effect starts over, with its tries counted from none.
+  const [round, setRound] = useState(0);
   useEffect(() => {
     let stopped = false;
     let timer;
+    let attempt = 0;
+    // Not available for now: try again after a while, a few times, then leave it to the person.
+    const laterOr = (error) => {
+      const trying = attempt < MEDIA_RETRIES;
+      setState({ kind: 'unavailable', reason: new ApiError(error.status, error.body, null).message, trying });
+      if (!trying) return;
+      const wait =
+        error.retryAfterSeconds === undefined
+          ? mediaBackoffMs(attempt)
+          : Math.min(error.retryAfterSeconds * 1000, MEDIA_RETRY_CAP_MS);
+      attempt += 1;
+      timer = setTimeout(load, wait);
+    };
     // GET /v1/messages/{id}/media/{i}, wrapped by the hub in a 200 ({ status, body }) so that the
     // expected answers (409 copying, 410 failed, 404 not kept) do not show as errors in the browser.
     const load = async () => {
@@ -210,6 +240,8 @@ function MediaPart({ hubMessageId, index, part }) {
         if (stopped) return;
         if (answer.status === 200) setState({ kind: 'ready', download: answer.body });
         else if (answer.status === 409) timer = setTimeout(load, 2000);
+        else if (passing(answer.status))
+          laterOr(new ApiError(answer.status, answer.body, answer.retryAfter ?? null));
         else
           setState({
             kind: 'failed',
@@ -219,6 +251,7 @@ function MediaPart({ hubMessageId, index, part }) {
         if (stopped) return;
         // The hub starting or not answering: still "copying…" until it answers, as the other panels wait.
         if (hubNotAnswering(error)) timer = setTimeout(load, FALLBACK_POLL_MS);
+        else if (passing(error.status)) laterOr(error);
         else setState({ kind: 'failed', reason: error.message });
       }
     };
@@ -227,18 +260,27 @@ function MediaPart({ hubMessageId, index, part }) {
       stopped = true;
       clearTimeout(timer);
     };
-  }, [hubMessageId, index]);
+  }, [hubMessageId, index, round]);
+  const tryAgain = () => {
+    setState({ kind: 'loading' });
+    setRound((value) => value + 1);
+  };
   return html`<figure class="media" data-part="media">
-    <${MediaShown} state=${state} part=${part} />
+    <${MediaShown} state=${state} part=${part} tryAgain=${tryAgain} />
     ${part.caption ? html`<figcaption class="media-caption" dir="auto">${part.caption}</figcaption>` : null}
   </figure>`;
 }
 
-function MediaShown({ state, part }) {
+function MediaShown({ state, part, tryAgain }) {
   const label = part.filename ?? `${part.kind ?? 'file'} from the conversation`;
   if (state.kind === 'loading') return html`<p class="media-note">${label}: copying to the hub…</p>`;
   if (state.kind === 'failed')
     return html`<p class="media-note failure">${label}: not available (${state.reason})</p>`;
+  if (state.kind === 'unavailable')
+    return html`<p class="media-note" data-media="unavailable">
+      ${label}: not available for now (${state.reason})${state.trying ? '; trying again…' : ''}
+      ${state.trying ? null : html` <button type="button" class="media-retry" onClick=${tryAgain}>Try again<span class="visually-hidden"> to load ${label}</span></button>`}
+    </p>`;
   if (state.download.contentType.startsWith('image/')) {
     return html`<img class="media-image" src=${state.download.url} alt=${label} />`;
   }
