@@ -9,7 +9,8 @@ import { recordStoredFile, type StoredFile } from '#tests/support/stored-file.ts
  * offered to try again by hand; a 403, 404 or 410 stays not available. Until 2026-12-07 any of them
  * showed the file as not available until the conversation was opened again. The API's answers are
  * stubbed in the browser: the page reads them through `/_local/console/media/{id}/{i}`, which wraps
- * them in a 200 as `{ status, body, retryAfter }`.
+ * them in a 200 as `{ status, body, retryAfter }`. A photo whose load from the local S3 fails (the
+ * page cannot read that status) is read again the same way, so it shows once the bucket answers.
  */
 
 const MEDIA_READ = /^\/_local\/console\/media\//;
@@ -41,9 +42,21 @@ describe('console: a file the API cannot hand out for now', () => {
   let readTimes: number[] = [];
   /** What the stub answers to the next media reads, one entry each; `through` once they run out. */
   let script: Array<{ status: number; retryAfter?: string }> = [];
+  /** How many of the next loads of a stored photo from the local S3 answer 503. */
+  let failingPhotoLoads = 0;
+  /** The loads of a stored photo the page made, as answered: '503' or 'through'. */
+  let photoLoads: string[] = [];
 
   const stub = (request: HTTPRequest) => {
-    if (!MEDIA_READ.test(new URL(request.url()).pathname)) {
+    const url = new URL(request.url());
+    if (url.origin === ui.session.hub.endpoints.s3 && url.pathname.includes('/attachments/')) {
+      photoLoads.push(failingPhotoLoads > 0 ? '503' : 'through');
+      if (failingPhotoLoads-- > 0)
+        void request.respond({ status: 503, contentType: 'text/plain', body: 'Slow Down' });
+      else void request.continue();
+      return;
+    }
+    if (!MEDIA_READ.test(url.pathname)) {
       void request.continue();
       return;
     }
@@ -82,6 +95,9 @@ describe('console: a file the API cannot hand out for now', () => {
       files.push(
         await recordStoredFile(ui.session.hub, customer, `wamid.media-retry-${n}`, `claim-${n}.pdf`),
       );
+    files.push(
+      await recordStoredFile(ui.session.hub, '306900000964', 'wamid.media-retry-3', 'dent.jpg', 'jpeg'),
+    );
     await ui.open();
     await ui.page.setRequestInterception(true);
     ui.page.on('request', stub);
@@ -167,5 +183,31 @@ describe('console: a file the API cannot hand out for now', () => {
     expect(mediaReads).toEqual(['403']);
     expect(await page.$('button.media-retry')).toBeNull();
     expect(ui.browserErrors).toEqual([]);
+  }, 60_000);
+
+  it('reads a photo’s part again and shows it when the local S3 answered 503 to the browser', async () => {
+    // Prepare
+    const { page } = ui;
+    const [, , , photo] = files;
+    if (!photo) throw new Error('no photo recorded');
+    failingPhotoLoads = 1;
+    photoLoads = [];
+    // Act
+    await openWith(photo, []);
+    const image = await page.waitForSelector('.message.inbound img.media-image', { timeout: 30_000 });
+    const loaded = await page.waitForFunction(
+      `(() => {
+        const image = document.querySelector('.message.inbound img.media-image');
+        return image !== null && image.complete && image.naturalWidth > 0;
+      })()`,
+      { timeout: 30_000 },
+    );
+    // Assess
+    expect(image).not.toBeNull();
+    expect(await loaded.jsonValue()).toBe(true);
+    expect(photoLoads).toEqual(['503', 'through']);
+    expect(mediaReads).toEqual(['through', 'through']);
+    // The browser reports the failed load itself; nothing else went wrong.
+    expect(ui.browserErrors.filter((error) => !error.includes('status of 503'))).toEqual([]);
   }, 60_000);
 });

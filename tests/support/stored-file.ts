@@ -2,29 +2,36 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { buildEvent, contactConversationId, eventIdFor, hubMessageIdFor } from '#shared/contract/index.ts';
 import type { LocalHub } from '#shared/local/hub.ts';
+import { inboundMediaBytes } from '#shared/local/simulators/inbound-media.ts';
 import { quietRecorder } from './quiet-recorder.ts';
 
 /*
- * A WhatsApp customer's PDF as the hub holds it once copied: the message recorded straight into a
+ * A WhatsApp customer's PDF or photo as the hub holds it once copied: the message recorded straight into a
  * local hub's table (no webhook, so a file name the adapters would clean today stays as given, as
  * in a record stored before they did) and the file in its bucket under the part's key.
  */
 
 const ENDPOINT = { type: 'whatsapp_phone_number' as const, id: 'phone-1' };
-const PDF = new TextEncoder().encode('%PDF-1.7\n');
+const FILES = {
+  pdf: { kind: 'file', mimeType: 'application/pdf', bytes: new TextEncoder().encode('%PDF-1.7\n') },
+  // A JPEG a browser shows (the simulated providers' photo).
+  jpeg: { kind: 'image', mimeType: 'image/jpeg', bytes: inboundMediaBytes('stored-photo.jpg') },
+} as const;
 
 export interface StoredFile {
   readonly conversationId: string;
   readonly hubMessageId: string;
 }
 
-/** Records `customer`'s message `providerMessageId` holding one stored PDF named `filename`, written now. */
+/** Records `customer`'s message `providerMessageId` holding one stored file named `filename`, written now. */
 export const recordStoredFile = async (
   hub: LocalHub,
   customer: string,
   providerMessageId: string,
   filename: string,
+  type: keyof typeof FILES = 'pdf',
 ): Promise<StoredFile> => {
+  const { kind, mimeType, bytes } = FILES[type];
   const identity = { type: 'wa_id' as const, value: customer };
   const conversationId = contactConversationId('whatsapp', ENDPOINT, identity);
   const hubMessageId = hubMessageIdFor('whatsapp', providerMessageId);
@@ -44,9 +51,7 @@ export const recordStoredFile = async (
       providerMessageId,
       providerTimestamp: at,
       receivedAt: at,
-      parts: [
-        { type: 'media', kind: 'file', mimeType: 'application/pdf', filename, ref: { store: 's3', key } },
-      ],
+      parts: [{ type: 'media', kind, mimeType, filename, ref: { store: 's3', key } }],
     },
   );
   const connection = { endpoint: hub.endpoints.dynamodb, region: hub.region, credentials: hub.credentials };
@@ -62,8 +67,8 @@ export const recordStoredFile = async (
       new PutObjectCommand({
         Bucket: hub.resources.bucketName,
         Key: key,
-        Body: PDF,
-        ContentType: 'application/pdf',
+        Body: bytes,
+        ContentType: mimeType,
       }),
     );
   } finally {

@@ -209,28 +209,36 @@ function passing(status) {
  * A media part as its state allows (copying, not available, for now or for good, an image, a file to
  * download), with the customer's caption below it as text in every state: it is what they wrote
  * about the file. A 429 or 5xx is tried again a few times (after its Retry-After, at most 5 s), then
- * offered to try again by hand; until 2026-12-07 it showed the file as not available until the
- * conversation was opened again, as a 404 or 410 does; found by a review.
+ * offered to try again by hand, and so is an image whose URL does not load (with a fresh URL each
+ * time). Until 2026-12-07 a 429 or 5xx showed the file as not available until the conversation was
+ * opened again, as a 404 or 410 does; found by a review.
  */
 function MediaPart({ hubMessageId, index, part }) {
   const [state, setState] = useState({ kind: 'loading' });
   // Raised by Try again: the effect starts over, with its tries counted from none.
   const [round, setRound] = useState(0);
+  // An image whose URL did not load (its status is not the page's to read): read the part again.
+  const imageFailed = useRef(() => {});
   useEffect(() => {
     let stopped = false;
     let timer;
     let attempt = 0;
     // Not available for now: try again after a while, a few times, then leave it to the person.
-    const laterOr = (error) => {
+    const laterOr = (reason, retryAfterSeconds) => {
       const trying = attempt < MEDIA_RETRIES;
-      setState({ kind: 'unavailable', reason: new ApiError(error.status, error.body, null).message, trying });
+      setState({ kind: 'unavailable', reason, trying });
       if (!trying) return;
       const wait =
-        error.retryAfterSeconds === undefined
+        retryAfterSeconds === undefined
           ? mediaBackoffMs(attempt)
-          : Math.min(error.retryAfterSeconds * 1000, MEDIA_RETRY_CAP_MS);
+          : Math.min(retryAfterSeconds * 1000, MEDIA_RETRY_CAP_MS);
       attempt += 1;
       timer = setTimeout(load, wait);
+    };
+    const apiLaterOr = (error) =>
+      laterOr(new ApiError(error.status, error.body, null).message, error.retryAfterSeconds);
+    imageFailed.current = () => {
+      if (!stopped) laterOr('the image did not load', undefined);
     };
     // GET /v1/messages/{id}/media/{i}, wrapped by the hub in a 200 ({ status, body }) so that the
     // expected answers (409 copying, 410 failed, 404 not kept) do not show as errors in the browser.
@@ -241,7 +249,7 @@ function MediaPart({ hubMessageId, index, part }) {
         if (answer.status === 200) setState({ kind: 'ready', download: answer.body });
         else if (answer.status === 409) timer = setTimeout(load, 2000);
         else if (passing(answer.status))
-          laterOr(new ApiError(answer.status, answer.body, answer.retryAfter ?? null));
+          apiLaterOr(new ApiError(answer.status, answer.body, answer.retryAfter ?? null));
         else
           setState({
             kind: 'failed',
@@ -251,7 +259,7 @@ function MediaPart({ hubMessageId, index, part }) {
         if (stopped) return;
         // The hub starting or not answering: still "copying…" until it answers, as the other panels wait.
         if (hubNotAnswering(error)) timer = setTimeout(load, FALLBACK_POLL_MS);
-        else if (passing(error.status)) laterOr(error);
+        else if (passing(error.status)) apiLaterOr(error);
         else setState({ kind: 'failed', reason: error.message });
       }
     };
@@ -266,12 +274,12 @@ function MediaPart({ hubMessageId, index, part }) {
     setRound((value) => value + 1);
   };
   return html`<figure class="media" data-part="media">
-    <${MediaShown} state=${state} part=${part} tryAgain=${tryAgain} />
+    <${MediaShown} state=${state} part=${part} tryAgain=${tryAgain} imageFailed=${() => imageFailed.current()} />
     ${part.caption ? html`<figcaption class="media-caption" dir="auto">${part.caption}</figcaption>` : null}
   </figure>`;
 }
 
-function MediaShown({ state, part, tryAgain }) {
+function MediaShown({ state, part, tryAgain, imageFailed }) {
   const label = part.filename ?? `${part.kind ?? 'file'} from the conversation`;
   if (state.kind === 'loading') return html`<p class="media-note">${label}: copying to the hub…</p>`;
   if (state.kind === 'failed')
@@ -282,7 +290,7 @@ function MediaShown({ state, part, tryAgain }) {
       ${state.trying ? null : html` <button type="button" class="media-retry" onClick=${tryAgain}>Try again<span class="visually-hidden"> to load ${label}</span></button>`}
     </p>`;
   if (state.download.contentType.startsWith('image/')) {
-    return html`<img class="media-image" src=${state.download.url} alt=${label} />`;
+    return html`<img class="media-image" src=${state.download.url} alt=${label} onError=${imageFailed} />`;
   }
   const { contentType, size, url } = state.download;
   return html`<p class="part-file" data-part="file">
