@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { toSqsSafeJson } from '#shared/aws/event-publisher.ts';
 import type { MediaObjects } from '#shared/aws/media-objects.ts';
+import { withDisplayFileNames } from '#shared/channels/file-name.ts';
 import { cutText } from '#shared/channels/provider-text.ts';
 import openApiDocument from '#shared/contract/generated/openapi.json' with { type: 'json' };
 import {
@@ -47,6 +48,7 @@ import {
   type ConversationSource,
   conversationPage,
   type IndexPosition,
+  type MessagePageItem,
   messagePage,
   type PersonContacts,
   partitionsOf,
@@ -237,6 +239,20 @@ const changeCauseOf = (
 ): string =>
   `chg_${stableHash('api-change', conversation.conversationId, String(version), JSON.stringify(patch), actor.kind, actor.id, ...(conversation.origin === undefined ? [] : [conversation.origin]))}`;
 
+/**
+ * A listed message with its files' names as the adapters clean them now (withDisplayFileNames), in
+ * its parts and its edit's: one recorded before 2026-12-05 holds a name as the customer sent it
+ * (`invoice\u202Efdp.exe` reads `invoiceexe.pdf`). Until 2026-12-07 the API passed it on as stored.
+ */
+const withShownFileNames = <Item extends Omit<MessagePageItem, 'position'>>(item: Item): Item => {
+  const { edit } = item.live;
+  return {
+    ...item,
+    message: { ...item.message, parts: withDisplayFileNames(item.message.parts) },
+    ...(edit ? { live: { ...item.live, edit: { ...edit, parts: withDisplayFileNames(edit.parts) } } } : {}),
+  };
+};
+
 export const createHandlers = (deps: HelpdeskApiDeps) => {
   const { table } = deps;
   const sends = createSendStore(table);
@@ -425,7 +441,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
       const hasNext = ascending ? ahead !== undefined : at !== undefined;
       const hasPrevious = ascending ? at !== undefined : ahead !== undefined;
       return json(200, {
-        items: items.map(({ position: _position, ...item }) => item),
+        items: items.map(({ position: _position, ...item }) => withShownFileNames(item)),
         ...(hasNext && next ? { nextCursor: encodeCursor(queryHash, { direction: 'after', ...next }) } : {}),
         ...(hasPrevious && previous
           ? { previousCursor: encodeCursor(queryHash, { direction: 'before', ...previous }) }

@@ -51,3 +51,19 @@ export const displayFileName = (name: string | null | undefined): string | undef
   if (cleaned === '' || cleaned === '.' || cleaned === '..') return undefined;
   return bounded(cleaned);
 };
+
+/**
+ * `parts` with every media part's `filename` as displayFileName passes it on (left out when nothing
+ * is left of it): a message recorded before 2026-12-05 holds the name as the customer sent it, and
+ * the helpdesk API reads it back (the console shows what the API answers).
+ */
+export const withDisplayFileNames = <Part extends { readonly type: string; readonly filename?: string }>(
+  parts: readonly Part[],
+): Part[] =>
+  parts.map((part) => {
+    if (part.type !== 'media' || part.filename === undefined) return part;
+    const shown = displayFileName(part.filename);
+    if (shown === part.filename) return part;
+    const { filename: _stored, ...rest } = part;
+    return (shown === undefined ? rest : { ...rest, filename: shown }) as Part;
+  });

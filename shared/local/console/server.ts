@@ -11,13 +11,11 @@ import {
   HubMessageIdSchema,
   PartIndexSchema,
 } from '#shared/api/schemas.ts';
-import { displayFileName } from '#shared/channels/file-name.ts';
 import type { LocalHttpResponse } from '#shared/local/apigw-event.ts';
 import type { LocalRequest } from '#shared/local/http-server.ts';
 import { hubUnavailable } from '#shared/local/hub-unavailable.ts';
 import { carriesProxyHeaders } from '#shared/local/origin-guard.ts';
 import type { SendRecord } from '#shared/store/sends.ts';
-import { isRecord } from '#shared/validation/schema.ts';
 import { type CustomerMessage, CustomerMessageSchema } from './customer.ts';
 import type { EventTap } from './event-tap.ts';
 import { type HoodOptions, hoodAnswer } from './hood.ts';
@@ -214,53 +212,13 @@ const parseJsonBody = (body: Buffer): unknown => {
  * as `{ status, body, retryAfter? }`: a browser prints every non-2xx response in its console as an
  * error, and the reads below have answers that are news for the page, not errors.
  */
-const relayedRead = async (
-  options: ConsoleOptions,
-  v1Path: string,
-  shown: (body: unknown) => unknown = (body) => body,
-): Promise<LocalHttpResponse> => {
+const relayedRead = async (options: ConsoleOptions, v1Path: string): Promise<LocalHttpResponse> => {
   const response = await fetch(`${options.hubBaseUrl()}${v1Path}`, {
     headers: { authorization: `Bearer ${options.apiToken}`, 'x-switchboard-console': 'poll' },
   });
   const body: unknown = await response.json().catch(() => undefined);
   const retryAfter = response.headers.get('retry-after');
-  return json(200, { status: response.status, body: shown(body), ...(retryAfter ? { retryAfter } : {}) });
-};
-
-/** A media part with its `filename` as displayFileName passes it on (none when nothing is left of it). */
-const withShownFileName = (part: unknown): unknown => {
-  if (!isRecord(part) || part.type !== 'media' || typeof part.filename !== 'string') return part;
-  const { filename, ...rest } = part;
-  const shown = displayFileName(filename);
-  return shown === undefined ? rest : { ...rest, filename: shown };
-};
-
-const withShownFileNames = (parts: unknown): unknown =>
-  Array.isArray(parts) ? parts.map(withShownFileName) : parts;
-
-/**
- * A timeline page with every file's name cleaned as the adapters clean it now (shared/channels/
- * file-name.ts), in the message's parts and an edit's: a record stored before 2026-12-05 holds the
- * name as the customer sent it, and the page shows it and offers it as the download's name
- * (`invoice\u202Efdp.exe` reads `invoiceexe.pdf`). The API's media answer cleans its own.
- */
-const timelineShown = (body: unknown): unknown => {
-  if (!isRecord(body) || !Array.isArray(body.items)) return body;
-  return {
-    ...body,
-    items: body.items.map((item: unknown) => {
-      if (!isRecord(item)) return item;
-      const { message, live } = item;
-      const edit = isRecord(live) && isRecord(live.edit) ? live.edit : undefined;
-      return {
-        ...item,
-        ...(isRecord(message) ? { message: { ...message, parts: withShownFileNames(message.parts) } } : {}),
-        ...(isRecord(live) && edit
-          ? { live: { ...live, edit: { ...edit, parts: withShownFileNames(edit.parts) } } }
-          : {}),
-      };
-    }),
-  };
+  return json(200, { status: response.status, body, ...(retryAfter ? { retryAfter } : {}) });
 };
 
 /**
@@ -297,7 +255,6 @@ const GONE_SAFE_READS: Readonly<
       valid: (id: string) => boolean,
       v1Path: (id: string, cursor?: string) => string,
       takesCursor?: boolean,
-      shown?: (body: unknown) => unknown,
     ]
   >
 > = {
@@ -308,8 +265,8 @@ const GONE_SAFE_READS: Readonly<
       cursor
         ? `/v1/conversations/${id}/messages?cursor=${cursor}&limit=${TIMELINE_PAGE}`
         : `/v1/conversations/${id}/messages?from=newest&limit=${TIMELINE_PAGE}`,
+    // (its files' names cleaned by the API, old records' too: withDisplayFileNames)
     true,
-    timelineShown,
   ],
   contact: [(id) => ContactIdSchema.safeParse(id).success, (id) => `/v1/contacts/${id}`],
 };
@@ -319,7 +276,7 @@ const goneSafeRead = async (options: ConsoleOptions, rawPath: string): Promise<L
   const read = Object.hasOwn(GONE_SAFE_READS, kind) ? GONE_SAFE_READS[kind] : undefined;
   if (!read || rest.length > 0 || !read[0](id)) return text(404, 'No such read.');
   if (cursor !== undefined && !(read[2] && isCursor(cursor))) return text(404, 'No such read.');
-  return relayedRead(options, read[1](id, cursor), read[3]);
+  return relayedRead(options, read[1](id, cursor));
 };
 
 const isConsolePath = (rawPath: string): boolean =>
