@@ -27,6 +27,8 @@ describe('Twilio error classification', () => {
     ['21608-trial-unverified', { kind: 'refused', reason: 'provider_error', retryable: false }],
     ['21614-not-mobile', { kind: 'refused', reason: 'recipient_invalid', retryable: false }],
     ['21635-landline', { kind: 'refused', reason: 'recipient_invalid', retryable: false }],
+    ['21265-to-short-code', { kind: 'refused', reason: 'recipient_invalid', retryable: false }],
+    ['21266-to-is-from', { kind: 'refused', reason: 'recipient_invalid', retryable: false }],
     ['21610-unsubscribed', { kind: 'refused', reason: 'opted_out', retryable: false }],
     ['21617-body-too-long', { kind: 'refused', reason: 'content_invalid', retryable: false }],
     ['21658-parameter-too-long', { kind: 'refused', reason: 'content_invalid', retryable: false }],

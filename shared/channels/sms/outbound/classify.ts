@@ -32,6 +32,12 @@ const REFUSALS: ReadonlyMap<number, Refusal> = new Map([
   [21211, { reason: 'recipient_invalid', retryable: false }],
   [21614, { reason: 'recipient_invalid', retryable: false }],
   [21635, { reason: 'recipient_invalid', retryable: false }],
+  // Split out of 21211 and 21614 in July 2024 (Twilio's changelog, "Updates to the error code
+  // dictionary to clarify number validation errors"): the To is a short code, which Twilio numbers
+  // cannot message (twilio.com/docs/api/errors/21265), or the sending number itself (21266). The
+  // address is at fault, as with 21211; until 2026-12-07 both ended provider_error (found by a review).
+  [21265, { reason: 'recipient_invalid', retryable: false }],
+  [21266, { reason: 'recipient_invalid', retryable: false }],
   // Trial accounts send only to verified numbers: the account must change, not the command, so it is
   // a refusal of the hub's setup (as SES's sandbox), not of the recipient.
   [21608, { reason: 'provider_error', retryable: false }],
