@@ -77,6 +77,32 @@ describe('Twilio error classification', () => {
     expect(outcome).toMatchObject({ kind: 'ambiguous' });
   });
 
+  it.each([
+    [10001, 'Account is not active'],
+    [20005, 'Account not active'],
+  ])(
+    'reads %i (the account suspended or not active) as credentials, whatever the HTTP status',
+    (code, message) => {
+      // Prepare: Twilio's error pages give the code and its meaning (twilio.com/docs/api/errors/10001,
+      // …/20005), not the HTTP status it comes with: a 401 already reads as credentials, so the others.
+      const answers = [400, 403].map((status) => ({
+        status,
+        headers: {},
+        body: JSON.stringify({
+          code,
+          message,
+          more_info: `https://www.twilio.com/docs/errors/${code}`,
+          status,
+        }),
+      }));
+      // Act
+      const outcomes = answers.map(classifyTwilioResponse);
+      // Assess: every send of the account fails alike until it is active again: the endpoint is paused
+      // and the alarm raised, and the command can succeed once someone fixes the account.
+      for (const outcome of outcomes) expect(outcome).toMatchObject({ kind: 'credentials' });
+    },
+  );
+
   it('takes an HTTP 429 without a Twilio body as throttled', () => {
     // Act
     const outcome = classifyTwilioResponse({ status: 429, headers: {}, body: 'slow down' });

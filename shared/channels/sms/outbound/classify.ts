@@ -25,7 +25,15 @@ type Refusal = { readonly reason: SendFailureReason; readonly retryable: boolean
  * (refused at creation, so nothing was queued; it passes once the queue drains).
  */
 const THROTTLE_CODES = new Set([20429, 14107, 63018, 21611]);
-const CREDENTIAL_CODES = new Set([20003]);
+/**
+ * The hub's login refused (20003), or the account it sends from not active (10001: suspended for its
+ * balance or a policy violation, or its parent suspended; 20005: out of funds or a trial not
+ * activated; twilio.com/docs/api/errors/10001, …/20005): every send of the account fails alike until
+ * a person fixes it, so the endpoint is paused and the alarm raised, and the command may be sent again
+ * then. Until 2026-12-07 an inactive account's answers (unless HTTP 401) ended provider_error, not
+ * retryable and unalarmed (found by a review).
+ */
+const CREDENTIAL_CODES = new Set([20003, 10001, 20005]);
 /** Refusals by Twilio error code; none of these is helped by sending the same command again. */
 const REFUSALS: ReadonlyMap<number, Refusal> = new Map([
   [21610, { reason: 'opted_out', retryable: false }],
