@@ -39,6 +39,7 @@ describe('Twilio error classification', () => {
     ['21606-from-not-capable', { kind: 'refused', reason: 'provider_error', retryable: false }],
     ['20003-authentication', { kind: 'credentials' }],
     ['63007-no-whatsapp-sender', { kind: 'credentials' }],
+    ['21660-from-of-another-account', { kind: 'credentials' }],
     ['20429-too-many-requests', { kind: 'throttled', retryAfterMs: 2000 }],
     ['14107-send-rate', { kind: 'throttled' }],
     ['63018-channel-rate', { kind: 'throttled' }],

@@ -32,10 +32,12 @@ const THROTTLE_CODES = new Set([20429, 14107, 63018, 21611]);
  * a person fixes it, so the endpoint is paused and the alarm raised, and the command may be sent again
  * then. So is a WhatsApp sender Twilio does not know (63007: the From is no WhatsApp sender of the
  * account, or one still pending approval; twilio.com/docs/api/errors/63007), as the Cloud API's
- * 133010 (number not registered) is. Until 2026-12-07 these answers (unless HTTP 401) ended
- * provider_error, not retryable and unalarmed (found by a review).
+ * 133010 (number not registered) is; and a number the login's account does not own (21660: the
+ * credentials are another account's, or the number moved to another account;
+ * twilio.com/docs/api/errors/21660). Until 2026-12-07 these answers (unless HTTP 401)
+ * ended provider_error, not retryable and unalarmed (found by a review).
  */
-const CREDENTIAL_CODES = new Set([20003, 10001, 20005, 63007]);
+const CREDENTIAL_CODES = new Set([20003, 10001, 20005, 63007, 21660]);
 /** Refusals by Twilio error code; none of these is helped by sending the same command again. */
 const REFUSALS: ReadonlyMap<number, Refusal> = new Map([
   [21610, { reason: 'opted_out', retryable: false }],
