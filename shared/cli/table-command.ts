@@ -37,9 +37,22 @@ export const swallowedDryRun = (
     : undefined;
 
 /**
+ * `npm run <script> --hub=URL` without the `--`: npm takes `--hub` as its own config, sets
+ * npm_config_hub in the script's environment and passes nothing on, so the command would not see it
+ * and, with SWITCHBOARD_TABLE_NAME set, work on the deployed table. The refusal, or undefined.
+ */
+const swallowedHub = (
+  script: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined =>
+  env.npm_config_hub !== undefined && env.npm_config_hub !== ''
+    ? `npm took --hub as its own option and did not pass it on, so this would not work on that hub: nothing was done. Write npm run ${script} -- --hub URL (the -- passes it to the command)`
+    : undefined;
+
+/**
  * The command's options, or its answer when there is nothing to run: `--help` (exit 0), an unknown
  * option (why and the usage, exit 2, as the other commands answer; before, a bare `TypeError` and
- * exit 1), or a `--dry-run` npm kept for itself (exit 2: see swallowedDryRun).
+ * exit 1), or a `--dry-run` or `--hub` npm kept for itself (exit 2: see swallowedDryRun, swallowedHub).
  */
 export const tableCommandOptions = (
   script: string,
@@ -66,7 +79,9 @@ export const tableCommandOptions = (
   if (isAnswered(parsed)) return parsed;
   const { values } = parsed;
   // Given after the `--` as well, it is a dry run all the same.
-  const swallowed = values['dry-run'] ? undefined : swallowedDryRun(script, env);
+  const swallowed =
+    (values['dry-run'] ? undefined : swallowedDryRun(script, env)) ??
+    (values.hub === undefined ? swallowedHub(script, env) : undefined);
   if (swallowed) {
     err.line(swallowed);
     return { exitCode: 2 };

@@ -48,6 +48,20 @@ describe('the table maintenance commands with --hub and SWITCHBOARD_TABLE_NAME b
     expect(err.lines).toEqual([]);
   });
 
+  it('refuse a --hub npm took for itself (npm run <script> --hub=URL, without the --), as a swallowed --dry-run', () => {
+    // Prepare: npm sets npm_config_hub and passes nothing on, so the command would see no --hub
+    const err = memoryOutput();
+    const env = { SWITCHBOARD_TABLE_NAME: DEPLOYED_TABLE, npm_config_hub: 'http://127.0.0.1:4100' };
+    // Act
+    const swallowed = tableCommandOptions('reindex-people', 'usage', [], env, err, err);
+    const given = tableCommandOptions('reindex-people', 'usage', ['--hub', 'http://127.0.0.1:4100'], env);
+    // Assess: nothing runs (before, it worked on the deployed table the variable names); given after
+    // the --, --hub is taken as usual
+    expect(swallowed).toEqual({ exitCode: 2 });
+    expect(err.lines.join('\n')).toContain('npm run reindex-people -- --hub');
+    expect(given).toMatchObject({ hub: 'http://127.0.0.1:4100', deployed: false });
+  });
+
   describe('run against a local hub', () => {
     let emulators: RunningEmulators;
     let hub: Server;
