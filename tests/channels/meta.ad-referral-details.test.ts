@@ -143,6 +143,30 @@ describe('a Messenger referral that starts a flow or names a Shops product', () 
     expect(referral).toEqual({ productId: '7382910456128374' });
   });
 
+  it('still recognises a message whose product or flow is not an id, without them (as before either was read)', () => {
+    // Prepare: the Shops fixture with an empty product id, then one with a product that is no object
+    // and an empty flow id
+    const withReferral = (referral: Record<string, unknown>) => {
+      const body = fixture('messenger', 'text-with-shops-product-referral') as {
+        entry: { messaging: { message: { referral: Record<string, unknown> } }[] }[];
+      };
+      const message = body.entry[0]?.messaging[0]?.message;
+      if (!message) throw new Error('the fixture has no message');
+      message.referral = referral;
+      return body;
+    };
+    // Act
+    const emptyProduct = messenger(withReferral({ source: 'SHOPS', product: { id: '' } }));
+    const oddShapes = messenger(
+      withReferral({ source: 'ADS', product: '7382910456128374', ads_context_data: { flow_id: '' } }),
+    );
+    // Assess: the customer's message, its referral without what is not an id
+    expect(emptyProduct.map((event) => event.type)).toEqual(['switchboard.message.received']);
+    expect(referralsOf(emptyProduct)).toEqual([{ source: 'SHOPS' }]);
+    expect(oddShapes.map((event) => event.type)).toEqual(['switchboard.message.received']);
+    expect(referralsOf(oddShapes)).toEqual([{ source: 'ADS' }]);
+  });
+
   it("keeps a Shops product and a flow given as numbers on a postback's referral", () => {
     // Prepare
     const body = fixture('messenger', 'postback-with-referral') as {

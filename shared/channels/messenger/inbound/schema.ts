@@ -27,6 +27,14 @@ const orAbsent = <TSchema extends v.GenericSchema>(schema: TSchema) =>
     v.transform((value) => value ?? undefined),
   );
 
+/**
+ * A descriptive value read after its item's schema had long let it through unread: absent when it is
+ * not what the schema expects (an empty id, another shape), so reading it never makes an item that
+ * was recognised before unrecognised.
+ */
+const orOmitted = <TSchema extends v.GenericSchema>(schema: TSchema) =>
+  v.fallback(orAbsent(schema), undefined);
+
 /** Milliseconds since the epoch; the docs show numbers, some examples show numeric strings. */
 const epochMillis = lazily(() => v.union([jsonNumber(), v.string()]));
 
@@ -77,12 +85,16 @@ export const ReferralSchema = lazily(() =>
         video_url: orAbsent(v.string()),
         post_id: orAbsent(idString),
         product_id: orAbsent(idString),
-        /** The welcome message flow a click-to-Messenger ad starts. */
-        flow_id: orAbsent(idString),
+        /** The welcome message flow a click-to-Messenger ad starts (not an id: left out, see `product`). */
+        flow_id: orOmitted(idString),
       }),
     ),
-    /** A message sent from a Shops product's page: the product the customer wrote about. */
-    product: orAbsent(looseObject({ id: orAbsent(idString) })),
+    /**
+     * A message sent from a Shops product's page: the product the customer wrote about. Read since
+     * 2026-12-07; one that is no object with an id is left out rather than make the message
+     * unrecognised, as it was recognised before (found by a review).
+     */
+    product: orOmitted(looseObject({ id: orAbsent(idString) })),
   }),
 );
 export type MetaReferral = v.InferOutput<typeof ReferralSchema>;
