@@ -72,8 +72,9 @@ export interface MediaFetcherDeps {
   /** Each download a provider refused for the hub's own credentials (the operator's alarm counts them). */
   readonly onCredentialsRefused?: () => void;
   /**
-   * Jobs that failed unexpectedly (not a RetryLaterError): the batch reports them failed, which never
-   * raises Lambda's Errors, so the function counts them for the operator's alarm.
+   * Jobs that failed unexpectedly (not a RetryLaterError, or one whose ending at its give-up receive
+   * then failed): the batch reports them failed, which never raises Lambda's Errors, so the function
+   * counts them for the operator's alarm.
    */
   readonly onJobError?: (failedCount: number) => void;
 }
