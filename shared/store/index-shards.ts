@@ -1,16 +1,27 @@
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { ConversationStatusSchema } from '#shared/contract/conversation.ts';
+import { canonicalTime } from '#shared/domain/time.ts';
 import { type IndexPosition, queryIndex } from './helpdesk-queries.ts';
 import { isConditionFailure } from './item-rules.ts';
-import { conversationIdOfKey, kindOfKey, shardOf, unshardedIndexPartitions } from './keys.ts';
+import {
+  attentionPartitions,
+  conversationIdOfKey,
+  kindOfKey,
+  shardOf,
+  unshardedIndexPartitions,
+} from './keys.ts';
 import { type TableContext, track } from './table.ts';
 
 /*
  * The by-status (gsi1) and waiting (gsi4) entries a conversation wrote before 2026-12-05 sit in the
  * unsharded partitions, and a conversation's entry moves into its shard only when its status, its
  * hour of activity or its wait changes. Until then listings read those partitions too (a 17th Query
- * a page). This moves every entry left there into its shard.
+ * a page). This moves every entry left there into its shard. And a snooze a PATCH kept before
+ * 2026-12-02 (e0f83ba) with the offset it was given (`…T19:30:00+09:00`) sits in gsi4 `SNOOZED`
+ * under that text, which the attention sweeper's "due by now" read orders as a UTC time: it woke up
+ * to 14 hours late (one with a negative offset was read, not yet due, every minute for as long). This
+ * rewrites such an entry's time in UTC, the form every snooze has been kept in since.
  */
 
 /** Entries a Query of an unsharded partition reads at a time (keys only). */
@@ -22,6 +33,10 @@ export interface ReshardReport {
   readonly moved: number;
   /** Entries that had moved by themselves (a message, a status change) or gone (an erasure) before this run reached them. */
   readonly movedMeanwhile: number;
+  /** Snooze entries (gsi4 `SNOOZED`) whose time is not in UTC (kept with an offset before 2026-12-02). */
+  readonly offsetSnoozes: number;
+  /** Those rewritten in UTC (the rest woke, or changed, before this run reached them). */
+  readonly offsetSnoozesFixed: number;
 }
 
 /**
@@ -79,5 +94,61 @@ export const reshardLegacyIndexEntries = async (
       }
     } while (from);
   }
-  return { found, moved, movedMeanwhile };
+  const snoozes = await rekeyOffsetSnoozes(context, dryRun);
+  return { found, moved, movedMeanwhile, ...snoozes };
+};
+
+/**
+ * Rewrites in UTC the time of each snooze entry kept with an offset: one conditional UpdateItem of
+ * gsi4sk per entry, on the condition that the entry is still that snooze's (a conversation woken or
+ * snoozed again meanwhile keeps what the hub wrote). Only the index entry: the conversation keeps
+ * `snoozedUntil` as it was given, which the sweeper reads as the instant it is (and every write moves
+ * the entry from there as before). A rewritten entry moves to an earlier place in the partition (a
+ * positive offset), behind this read, or a later one, where it is read again, in UTC: each is
+ * rewritten once.
+ */
+const rekeyOffsetSnoozes = async (
+  context: TableContext,
+  dryRun: boolean,
+): Promise<Pick<ReshardReport, 'offsetSnoozes' | 'offsetSnoozesFixed'>> => {
+  let offsetSnoozes = 0;
+  let offsetSnoozesFixed = 0;
+  for (const partition of attentionPartitions('snoozed')) {
+    let from: IndexPosition | undefined;
+    do {
+      const page = await queryIndex(
+        context,
+        'gsi4',
+        { name: 'gsi4pk', value: partition },
+        { limit: PAGE, ascending: true, from },
+      );
+      from = page.last;
+      for (const item of page.items) {
+        const key = { pk: String(item.pk), sk: String(item.sk) };
+        const at = String(item.gsi4sk);
+        if (kindOfKey(key) !== 'conversation' || !Number.isFinite(Date.parse(at))) continue;
+        const utc = canonicalTime(at);
+        if (utc === at) continue;
+        offsetSnoozes += 1;
+        if (dryRun) continue;
+        try {
+          const updated = await context.client.send(
+            new UpdateItemCommand({
+              TableName: context.tableName,
+              Key: marshall(key),
+              UpdateExpression: 'SET gsi4sk = :utc',
+              ConditionExpression: 'gsi4pk = :partition AND gsi4sk = :at',
+              ExpressionAttributeValues: marshall({ ':partition': partition, ':at': at, ':utc': utc }),
+              ReturnConsumedCapacity: 'TOTAL',
+            }),
+          );
+          track(context, 'UpdateItem', updated);
+          offsetSnoozesFixed += 1;
+        } catch (error) {
+          if (!isConditionFailure(error)) throw error;
+        }
+      }
+    } while (from);
+  }
+  return { offsetSnoozes, offsetSnoozesFixed };
 };

@@ -26,6 +26,7 @@ import { createLogger, type Logger } from '#shared/observability/logger.ts';
 import { createRecorderService } from '#shared/recorder/batch-recorder.ts';
 import { HUB_TABLE } from '#shared/resources/definitions.ts';
 import { loadConversation, saveConversation } from '#shared/store/conversations.ts';
+import { reshardLegacyIndexEntries } from '#shared/store/index-shards.ts';
 import { conversationKey, INDEX_SHARDS } from '#shared/store/keys.ts';
 import { createRecorderStore } from '#shared/store/recorder-store.ts';
 import type { TableContext } from '#shared/store/table.ts';
@@ -330,6 +331,34 @@ describe('attention sweeper', () => {
       expect((await loadConversation(table, conversationFor('sw-e').conversationId)).attentionEntry).toBe(
         undefined,
       );
+    });
+
+    it('wakes a snooze kept with an offset before 2026-12-02 at its UTC time once reshard-indexes rewrote its index entry', async () => {
+      // Prepare: answered, then snoozed as the API kept it before e0f83ba: until minute 30 (10:30 UTC)
+      // written at +09:00, so the index's text order puts it at 19:30
+      await customerWrites('sw-tz', 'tz1', 1);
+      await businessAnswers('sw-tz', 'tz2', 2);
+      const offsetUntil = '2026-11-22T19:30:00+09:00';
+      expect(Date.parse(offsetUntil)).toBe(Date.parse(minute(30)));
+      const snoozed = await patch('sw-tz', { status: 'snoozed', snoozedUntil: offsetUntil }, 2);
+      // Act: a sweep at 10:31 UTC before the migration, the migration, then sweeps at 10:31 and 10:32
+      const before = await sweepAt(sweeperWith(), 31);
+      const migrated = await reshardLegacyIndexEntries(table);
+      const again = await reshardLegacyIndexEntries(table);
+      const sweeper = sweeperWith();
+      const due = await sweepAt(sweeper, 31);
+      const after = await sweepAt(sweeper, 32);
+      const stored = await loadConversation(table, snoozed.conversationId);
+      // Assess: missed while the index held the local time; due at its instant once rewritten, woken once
+      expect(before.report.snoozesWoken).toBe(0);
+      expect(migrated).toMatchObject({ offsetSnoozes: 1, offsetSnoozesFixed: 1 });
+      expect(again).toMatchObject({ offsetSnoozes: 0, offsetSnoozesFixed: 0 });
+      expect(due.report.snoozesWoken).toBe(1);
+      expect(after.report.snoozesWoken).toBe(0);
+      expect(stateChanges()).toHaveLength(1);
+      expect(stateChanges()[0]?.data).toMatchObject({ previousStatus: 'snoozed', changedBy: SNOOZE_TIMER });
+      expect(stored.model?.state).toMatchObject({ status: 'open', snoozedUntil: null });
+      expect(stored.attentionEntry).toBeUndefined();
     });
 
     it('publishes a wake whose publish failed even when the customer writes before the next sweep', async () => {
