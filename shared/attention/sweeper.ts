@@ -115,6 +115,13 @@ export interface AttentionSweeperDeps {
   readonly logger: Logger;
   /** @default ATTENTION_SWEEPER's */
   readonly limits?: SweepLimits;
+  /**
+   * Milliseconds of the machine's clock (not the sweep's `now`), to keep a sweep within its budget.
+   * @default Date.now
+   */
+  readonly clock?: () => number;
+  /** @default ATTENTION_SWEEPER.budgetSeconds, in milliseconds */
+  readonly budgetMs?: number;
 }
 
 export interface SweepReport {
@@ -158,6 +165,12 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
   const { table, memory, targets, logger } = deps;
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const { shortest } = targetRange(targets);
+  const clock = deps.clock ?? Date.now;
+  const budgetMs = deps.budgetMs ?? ATTENTION_SWEEPER.budgetSeconds * 1000;
+  /** When the sweep under way started, by `clock`. */
+  let startedAt = clock();
+  /** The budget spent: no more conversations are started in this sweep. */
+  const spent = () => clock() - startedAt >= budgetMs;
 
   /** A partition's entries up to a time, oldest first (after a position, when given). */
   const entriesUpTo = (attention: SweptPartition, until: string, after?: SpreadPosition) =>
@@ -209,14 +222,21 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
     return { conversations, isUnreadable, taken: entries.slice(0, next) };
   };
 
-  /** Runs `handle` on each, a few at a time; a failure is logged and counted, never stops the others. */
+  /**
+   * Runs `handle` on each, a few at a time, in order; a failure is logged and counted, never stops
+   * the others. Once the sweep's budget is spent none is started: those are `deferred` (the order's
+   * tail), left to the next sweep. Before 2026-12-07 a sweep had no budget but its timeout, which
+   * cut it off mid-call and restarted the runtime (its memory lost), and the redaction retry after
+   * it never ran (found by a review).
+   */
   const each = async <T>(
     items: readonly T[],
     idOf: (item: T) => string,
     handle: (item: T) => Promise<void>,
-  ): Promise<number> => {
+  ): Promise<{ failed: number; deferred: readonly T[] }> => {
     let failed = 0;
     for (let start = 0; start < items.length; start += CONCURRENCY) {
+      if (spent()) return { failed, deferred: items.slice(start) };
       await Promise.all(
         items.slice(start, start + CONCURRENCY).map(async (item) => {
           try {
@@ -231,7 +251,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         }),
       );
     }
-    return failed;
+    return { failed, deferred: [] };
   };
 
   /**
@@ -303,7 +323,8 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
     const ids = [...new Set(entries.map((entry) => entry.conversationId))];
     const { conversations: due, isUnreadable, taken } = await readPastUnreadable(ids, (id) => id);
     let woken = 0;
-    const failed = await each(
+    // Those deferred stay due: the next sweep reads them first.
+    const { failed, deferred } = await each(
       due,
       (stored) => stored.model?.state.conversationId ?? '',
       async (stored) => {
@@ -314,7 +335,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
       woken,
       failed,
       unreadable: isUnreadable.size,
-      complete: complete && taken.length === ids.length,
+      complete: complete && taken.length === ids.length && deferred.length === 0,
     };
   };
 
@@ -329,7 +350,8 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
     const due = read.taken.filter((entry) => !read.isUnreadable.has(entry.conversationId));
     const byId = new Map(read.conversations.map((one) => [one.model?.state.conversationId, one]));
     let announced = 0;
-    const failed = await each(
+    // Those deferred keep their marker, due: the next sweep reads them first.
+    const { failed, deferred } = await each(
       due,
       (entry) => entry.conversationId,
       async (entry) => {
@@ -349,7 +371,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
       announced,
       failed,
       unreadable: read.isUnreadable.size,
-      complete: complete && read.taken.length === entries.length,
+      complete: complete && read.taken.length === entries.length && deferred.length === 0,
     };
   };
 
@@ -391,6 +413,8 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
     const after = (memory.waitingAfter?.at ?? '') <= until ? memory.waitingAfter : undefined;
     const { entries, complete } = await entriesUpTo('waiting', until, after?.position);
     let overdue = 0;
+    // Where the entries the memory counted overdue are (a pass cut short counts only those before the cut).
+    const countedAt: number[] = [];
     const toRead: AttentionEntry[] = [];
     // Entries judged: all of them, unless one needed a read the item limit had no room for.
     let judged = entries.length;
@@ -400,7 +424,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         if (entry.at > isoSecondsBefore(now, targets[channel])) continue;
         const reported = memory.reported.get(entry.conversationId);
         if (reported?.waitingSince === entry.at && now.getTime() < reported.trustedUntil) {
-          overdue += 1;
+          countedAt.push(index);
           continue;
         }
       }
@@ -418,9 +442,15 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
       .filter((conversationId) => !inSlice.has(conversationId))
       .slice(0, Math.ceil(limits.maxItems / 4));
     for (const conversationId of retries) memory.retryOverdue.delete(conversationId);
-    const { conversations: read, unreadable } = await readConversations([...inSlice, ...retries]);
+    const readOrder = [...inSlice, ...retries];
+    const { conversations: batch, unreadable } = await readConversations(readOrder);
+    // In the index's order (a BatchGetItem returns items in any): what the budget leaves is a tail.
+    const place = new Map(readOrder.map((conversationId, index) => [conversationId, index]));
+    const placeOf = (stored: StoredConversation) =>
+      place.get(stored.model?.state.conversationId ?? '') ?? readOrder.length;
+    const read = [...batch].sort((a, b) => placeOf(a) - placeOf(b));
     let reported = 0;
-    const failed = await each(
+    const { failed, deferred } = await each(
       read,
       (stored) => stored.model?.state.conversationId ?? '',
       async ({ model, overdueReported }) => {
@@ -457,6 +487,19 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
         if (outcome.published) reported += 1;
       },
     );
+    // The budget spent before some were handled: the pass reads on from the first of them next time,
+    // and the retries left wait in the memory again.
+    const firstDeferred = deferred.find((stored) => inSlice.has(stored.model?.state.conversationId ?? ''));
+    const cut = entries.findIndex(
+      (entry) => entry.conversationId === firstDeferred?.model?.state.conversationId,
+    );
+    if (cut >= 0) judged = Math.min(judged, cut);
+    for (const stored of deferred) {
+      const conversationId = stored.model?.state.conversationId;
+      if (conversationId !== undefined && !inSlice.has(conversationId))
+        memory.retryOverdue.add(conversationId);
+    }
+    overdue += countedAt.filter((index) => index < judged).length;
     const reachedNewest = complete && judged === entries.length;
     memory.waitingAfter = reachedNewest ? undefined : (entries[judged - 1] ?? after);
     // The gauge: the overdue waits of a whole pass, not of this sweep's slice of it (the newest waits,
@@ -476,6 +519,7 @@ export const createAttentionSweeper = (deps: AttentionSweeperDeps) => {
 
   return {
     async sweep(now: Date): Promise<SweepReport> {
+      startedAt = clock();
       if (memory.channels.size > MEMORY_LIMIT) {
         memory.channels.clear();
         memory.reported.clear();

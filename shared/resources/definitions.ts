@@ -400,6 +400,12 @@ export const ATTENTION_SWEEPER = {
    */
   timeoutSeconds: 50,
   /**
+   * A sweep starts handling conversations (a few at a time) only within this from its start; the
+   * rest it leaves to the next sweep, as it does past its limits. The timeout's other 20 s are for the
+   * calls in flight (the SDK's retries included) and the redaction retry's 5-second provider budget.
+   */
+  budgetSeconds: 30,
+  /**
    * How long a customer may wait for an answer before `response_overdue`, per channel, in seconds:
    * 15 minutes on the chat channels and SMS, 4 hours on e-mail. A deployment overrides any of them
    * with the `responseTargetSeconds` context key; the function reads SWITCHBOARD_RESPONSE_TARGET_SECONDS.

@@ -42,6 +42,10 @@ const waitingRead = Array.from({ length: INDEX_SHARDS + 1 }, () => 'Query');
  */
 
 const TARGETS: ResponseTargets = { messenger: 900, whatsapp: 900, sms: 900, email: 14_400 };
+/** A sweep's budget in these tests (by the clock the test gives it). */
+const BUDGET_MS = 30_000;
+/** Conversations a sweep handles at once (shared/attention/sweeper.ts CONCURRENCY). */
+const AT_ONCE = 8;
 const silent = createLogger({ level: 'error', write: () => {} });
 const at = (n: number) => new Date(minute(n));
 
@@ -99,6 +103,7 @@ describe('attention sweeper', () => {
       publish?: (event: HubEvent) => Promise<void>;
       client?: TableContext['client'];
       logger?: Logger;
+      clock?: () => number;
     } = {},
   ): AttentionSweeper =>
     createAttentionSweeper({
@@ -112,7 +117,17 @@ describe('attention sweeper', () => {
       memory: options.memory ?? createSweepMemory(),
       logger: options.logger ?? silent,
       ...(options.limits ? { limits: options.limits } : {}),
+      ...(options.clock ? { clock: options.clock, budgetMs: BUDGET_MS } : {}),
     });
+
+  /**
+   * A clock for the sweep's budget that has spent it once `spend` is called (the sweep's start then
+   * reads it again): the sweep handles the conversations it started and starts no more.
+   */
+  const budgetClock = () => {
+    let elapsed = 0;
+    return { clock: () => elapsed, spend: () => (elapsed += BUDGET_MS) };
+  };
 
   /** Sweeps at a time and returns the report with the DynamoDB calls it made. */
   const sweepAt = async (sweeper: AttentionSweeper, n: number) => {
@@ -331,6 +346,44 @@ describe('attention sweeper', () => {
       expect((await loadConversation(table, conversationFor('sw-e').conversationId)).attentionEntry).toBe(
         undefined,
       );
+    });
+
+    it('wakes no more snoozes once its time budget is spent: the rest stay due and the next sweep wakes them, each once', async () => {
+      // Prepare: twelve answered conversations snoozed until minute 30; the budget is spent by the
+      // time the first wake is published
+      const customers = Array.from({ length: 12 }, (_, n) => `sw-budget-${n}`);
+      for (const customer of customers) {
+        await customerWrites(customer, `${customer}-1`, 1);
+        await businessAnswers(customer, `${customer}-2`, 2);
+        await snooze(customer, 30);
+      }
+      const budget = budgetClock();
+      let spentOnce = false;
+      const sweeper = sweeperWith({
+        clock: budget.clock,
+        publish: async (event) => {
+          if (!spentOnce) {
+            spentOnce = true;
+            budget.spend();
+          }
+          published.push(event);
+        },
+      });
+      // Act
+      const first = await sweepAt(sweeper, 31);
+      const second = await sweepAt(sweeper, 32);
+      const third = await sweepAt(sweeper, 33);
+      // Assess: the wakes started before the budget ran out finish; the others wait one sweep
+      expect(first.report).toMatchObject({ snoozesWoken: AT_ONCE, failed: 0, complete: false });
+      expect(second.report).toMatchObject({
+        snoozesWoken: customers.length - AT_ONCE,
+        failed: 0,
+        complete: true,
+      });
+      expect(third.report.snoozesWoken).toBe(0);
+      const woken = stateChanges().map((event) => event.data.state.conversationId);
+      expect(new Set(woken).size).toBe(customers.length);
+      expect(woken).toHaveLength(customers.length);
     });
 
     it('wakes a snooze kept with an offset before 2026-12-02 at its UTC time once reshard-indexes rewrote its index entry', async () => {
@@ -722,6 +775,37 @@ describe('attention sweeper', () => {
         'UpdateItem',
       ]);
     });
+    it('reports no more waits once its time budget is spent: the next sweep reads on from the first it left, each reported once', async () => {
+      // Prepare: twelve customers waiting since minutes 0 to 11; the budget is spent by the time the
+      // first report is published
+      const customers = Array.from({ length: 12 }, (_, n) => `ov-budget-${n}`);
+      for (const [n, customer] of customers.entries()) await customerWrites(customer, `${customer}-1`, n);
+      const budget = budgetClock();
+      let spentOnce = false;
+      const sweeper = sweeperWith({
+        clock: budget.clock,
+        publish: async (event) => {
+          if (!spentOnce) {
+            spentOnce = true;
+            budget.spend();
+          }
+          published.push(event);
+        },
+      });
+      // Act
+      const first = await sweepAt(sweeper, 40);
+      const second = await sweepAt(sweeper, 41);
+      const third = await sweepAt(sweeper, 42);
+      // Assess: the longest waits first; the rest, and only the rest, a sweep later
+      expect(first.report).toMatchObject({ responsesOverdue: AT_ONCE, failed: 0, complete: false });
+      expect(second.report).toMatchObject({ responsesOverdue: customers.length - AT_ONCE, failed: 0 });
+      expect(second.report.conversationsOverdue).toBe(customers.length);
+      expect(third.report).toMatchObject({ responsesOverdue: 0, conversationsOverdue: customers.length });
+      expect(overdueEvents().map((event) => event.data.waitingSince)).toEqual(
+        customers.map((_, n) => minute(n)),
+      );
+    });
+
     it('tries a wait whose report failed again at the next sweep, while its pass has moved on', async () => {
       // Prepare: three customers waiting since minutes 0, 1 and 2, one read a sweep; the first report's
       // publish fails once
