@@ -4,8 +4,8 @@ import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { cliAwsRegion } from '#shared/local/aws-region.ts';
 import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#shared/local/emulators.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#shared/local/local-aws.ts';
 import {
   FAILED_EVENT_QUEUES,
   type FailedEventQueue,

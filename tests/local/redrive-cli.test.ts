@@ -29,6 +29,15 @@ describe('npm run redrive: what it does with its arguments', () => {
     for (const queue of REDRIVE_QUEUES) expect(text).toContain(queue);
   });
 
+  it('run as npm runs it, --help prints nothing on stderr: no emulator (node:sqlite) is loaded for it (found by a README walkthrough)', async () => {
+    // Act
+    const help = await runCli('shared/cli/redrive.ts', ['--help']);
+    // Assess: loading the emulators printed node:sqlite's ExperimentalWarning on every run
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^usage: npm run redrive -- /);
+    expect(help.stderr).toBe('');
+  }, 60_000);
+
   it('an unknown option is refused with the usage, not a bare parse error', () => {
     // Prepare / Act
     const target = resolveRedriveTarget(['outbox', '--target', 'x'], {});
