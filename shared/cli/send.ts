@@ -154,7 +154,8 @@ const main = async (argv: readonly string[]): Promise<number> => {
   if (isAnswered(parsed)) return parsed.exitCode;
   const { values, positionals } = parsed;
   const [conversationId, text] = positionals;
-  if (!conversationId || (!text && !values.template)) {
+  // An empty text ('') goes on to the contract, which names it as it names a blank one.
+  if (!conversationId || (text === undefined && !values.template)) {
     console.error(USAGE);
     return 2;
   }

@@ -346,16 +346,19 @@ describe('npm run send: arguments the command contract refuses (found by a revie
     const hub = ['--hub', `http://127.0.0.1:${await deadPort()}`];
     // Act
     const blank = await runCli('shared/cli/send.ts', [CONVERSATION, '   ', ...hub]);
+    const empty = await runCli('shared/cli/send.ts', [CONVERSATION, '', ...hub]);
     const long = await runCli('shared/cli/send.ts', [CONVERSATION, 'x'.repeat(70_000), ...hub]);
     const emptyKey = await runCli('shared/cli/send.ts', [CONVERSATION, 'text', '--key', '', ...hub]);
     // Assess
-    for (const run of [blank, long, emptyKey]) {
+    for (const run of [blank, empty, long, emptyKey]) {
       expect(run.code).toBe(2);
       expect(run.stderr).not.toMatch(/ZodError|no local hub/);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
       expect(run.stdout).toBe('');
     }
     expect(blank.stderr).toMatch(/^not sent: <text> refused: must contain a character that shows/);
+    // An empty text is refused as a blank one, not answered with the bare usage (found by a README walkthrough)
+    expect(empty.stderr).toMatch(/^not sent: <text> refused: /);
     expect(long.stderr).toMatch(/^not sent: <text> refused: .*65536/);
     expect(emptyKey.stderr).toMatch(/^not sent: --key refused: /);
   }, 60_000);
