@@ -1,4 +1,4 @@
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { ConversationStatusSchema } from '#shared/contract/conversation.ts';
 import { canonicalTime } from '#shared/domain/time.ts';
@@ -40,6 +40,43 @@ export interface ReshardReport {
 }
 
 /**
+ * The conversations' entries of one index partition, oldest first, a page of PAGE keys at a time
+ * (another item kind sharing the partition is passed over), with the entry's sort key.
+ */
+async function* conversationEntries(
+  context: TableContext,
+  indexName: string,
+  partition: { readonly name: string; readonly value: string },
+): AsyncGenerator<{ readonly key: { pk: string; sk: string }; readonly item: Record<string, unknown> }> {
+  let from: IndexPosition | undefined;
+  do {
+    const page = await queryIndex(context, indexName, partition, { limit: PAGE, ascending: true, from });
+    from = page.last;
+    for (const item of page.items) {
+      const key = { pk: String(item.pk), sk: String(item.sk) };
+      if (kindOfKey(key) === 'conversation') yield { key, item };
+    }
+  } while (from);
+}
+
+/** One conditional UpdateItem of an entry: false when its condition no longer held (the hub moved it meanwhile). */
+const updatedUnlessMoved = async (
+  context: TableContext,
+  input: Omit<UpdateItemCommandInput, 'TableName' | 'ReturnConsumedCapacity'>,
+): Promise<boolean> => {
+  try {
+    const updated = await context.client.send(
+      new UpdateItemCommand({ ...input, TableName: context.tableName, ReturnConsumedCapacity: 'TOTAL' }),
+    );
+    track(context, 'UpdateItem', updated);
+    return true;
+  } catch (error) {
+    if (!isConditionFailure(error)) throw error;
+    return false;
+  }
+};
+
+/**
  * Moves each entry of the unsharded partitions to its shard: one conditional UpdateItem of the
  * index key attribute per entry, on the condition that it still names the unsharded partition (a
  * conversation that moved meanwhile keeps where the hub put it). Reads only those partitions (keys
@@ -56,43 +93,23 @@ export const reshardLegacyIndexEntries = async (
   let moved = 0;
   let movedMeanwhile = 0;
   for (const legacy of unshardedIndexPartitions(ConversationStatusSchema.options)) {
-    let from: IndexPosition | undefined;
-    do {
-      const page = await queryIndex(
-        context,
-        legacy.indexName,
-        { name: legacy.attribute, value: legacy.partition },
-        { limit: PAGE, ascending: true, from },
-      );
-      from = page.last;
-      for (const item of page.items) {
-        const key = { pk: String(item.pk), sk: String(item.sk) };
-        if (kindOfKey(key) !== 'conversation') continue;
-        found += 1;
-        if (dryRun) continue;
-        try {
-          const updated = await context.client.send(
-            new UpdateItemCommand({
-              TableName: context.tableName,
-              Key: marshall(key),
-              UpdateExpression: 'SET #partition = :shard',
-              ConditionExpression: '#partition = :partition',
-              ExpressionAttributeNames: { '#partition': legacy.attribute },
-              ExpressionAttributeValues: marshall({
-                ':partition': legacy.partition,
-                ':shard': shardOf(legacy.partition, conversationIdOfKey(key)),
-              }),
-              ReturnConsumedCapacity: 'TOTAL',
-            }),
-          );
-          track(context, 'UpdateItem', updated);
-          moved += 1;
-        } catch (error) {
-          if (!isConditionFailure(error)) throw error;
-          movedMeanwhile += 1;
-        }
-      }
-    } while (from);
+    const partition = { name: legacy.attribute, value: legacy.partition };
+    for await (const { key } of conversationEntries(context, legacy.indexName, partition)) {
+      found += 1;
+      if (dryRun) continue;
+      const updated = await updatedUnlessMoved(context, {
+        Key: marshall(key),
+        UpdateExpression: 'SET #partition = :shard',
+        ConditionExpression: '#partition = :partition',
+        ExpressionAttributeNames: { '#partition': legacy.attribute },
+        ExpressionAttributeValues: marshall({
+          ':partition': legacy.partition,
+          ':shard': shardOf(legacy.partition, conversationIdOfKey(key)),
+        }),
+      });
+      if (updated) moved += 1;
+      else movedMeanwhile += 1;
+    }
   }
   const snoozes = await rekeyOffsetSnoozes(context, dryRun);
   return { found, moved, movedMeanwhile, ...snoozes };
@@ -114,41 +131,24 @@ const rekeyOffsetSnoozes = async (
   let offsetSnoozes = 0;
   let offsetSnoozesFixed = 0;
   for (const partition of attentionPartitions('snoozed')) {
-    let from: IndexPosition | undefined;
-    do {
-      const page = await queryIndex(
-        context,
-        'gsi4',
-        { name: 'gsi4pk', value: partition },
-        { limit: PAGE, ascending: true, from },
-      );
-      from = page.last;
-      for (const item of page.items) {
-        const key = { pk: String(item.pk), sk: String(item.sk) };
-        const at = String(item.gsi4sk);
-        if (kindOfKey(key) !== 'conversation' || !Number.isFinite(Date.parse(at))) continue;
-        const utc = canonicalTime(at);
-        if (utc === at) continue;
-        offsetSnoozes += 1;
-        if (dryRun) continue;
-        try {
-          const updated = await context.client.send(
-            new UpdateItemCommand({
-              TableName: context.tableName,
-              Key: marshall(key),
-              UpdateExpression: 'SET gsi4sk = :utc',
-              ConditionExpression: 'gsi4pk = :partition AND gsi4sk = :at',
-              ExpressionAttributeValues: marshall({ ':partition': partition, ':at': at, ':utc': utc }),
-              ReturnConsumedCapacity: 'TOTAL',
-            }),
-          );
-          track(context, 'UpdateItem', updated);
-          offsetSnoozesFixed += 1;
-        } catch (error) {
-          if (!isConditionFailure(error)) throw error;
-        }
-      }
-    } while (from);
+    for await (const { key, item } of conversationEntries(context, 'gsi4', {
+      name: 'gsi4pk',
+      value: partition,
+    })) {
+      const at = String(item.gsi4sk);
+      if (!Number.isFinite(Date.parse(at))) continue;
+      const utc = canonicalTime(at);
+      if (utc === at) continue;
+      offsetSnoozes += 1;
+      if (dryRun) continue;
+      const updated = await updatedUnlessMoved(context, {
+        Key: marshall(key),
+        UpdateExpression: 'SET gsi4sk = :utc',
+        ConditionExpression: 'gsi4pk = :partition AND gsi4sk = :at',
+        ExpressionAttributeValues: marshall({ ':partition': partition, ':at': at, ':utc': utc }),
+      });
+      if (updated) offsetSnoozesFixed += 1;
+    }
   }
   return { offsetSnoozes, offsetSnoozesFixed };
 };
