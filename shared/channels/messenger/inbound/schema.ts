@@ -28,9 +28,9 @@ const orAbsent = <TSchema extends v.GenericSchema>(schema: TSchema) =>
   );
 
 /**
- * A descriptive value read after its item's schema had long let it through unread: absent when it is
- * not what the schema expects (an empty id, another shape), so reading it never makes an item that
- * was recognised before unrecognised.
+ * A descriptive value that is never a reason to lose its item: absent when it is null or not what
+ * the schema expects (an empty id, another shape). For fields read after their item's schema had long
+ * let them through unread (a referral's product and flow), and an opt-in's free-form terms.
  */
 const orOmitted = <TSchema extends v.GenericSchema>(schema: TSchema) =>
   v.fallback(orAbsent(schema), undefined);
@@ -185,23 +185,21 @@ export const MessageEditSchema = lazily(() =>
 );
 
 /**
- * A Marketing Messages opt-in's terms are free-form: one that is no string is left out, never a
- * reason to lose the consent it comes with.
+ * A Marketing Messages opt-in's terms are free-form: one that is no string is left out (orOmitted),
+ * never a reason to lose the consent it comes with.
  */
-const optionalTerm = () => v.fallback(v.optional(looseString), undefined);
-
 export const OptinSchema = lazily(() =>
   looseObject({
     type: orAbsent(v.string()),
     ref: orAbsent(looseString),
     payload: orAbsent(looseString),
     notification_messages_status: orAbsent(v.string()),
-    title: optionalTerm(),
-    notification_messages_token: optionalTerm(),
-    notification_messages_frequency: optionalTerm(),
-    notification_messages_timezone: optionalTerm(),
-    token_expiry_timestamp: v.fallback(v.optional(epochMillis), undefined),
-    user_token_status: optionalTerm(),
+    title: orOmitted(looseString),
+    notification_messages_token: orOmitted(looseString),
+    notification_messages_frequency: orOmitted(looseString),
+    notification_messages_timezone: orOmitted(looseString),
+    token_expiry_timestamp: orOmitted(epochMillis),
+    user_token_status: orOmitted(looseString),
   }),
 );
 
