@@ -277,3 +277,56 @@ describe('other Messenger items with null descriptive fields', () => {
     expect(event?.type).toBe('switchboard.provider.unsupported');
   });
 });
+
+describe('Messenger receipts with null fields', () => {
+  const WATERMARK = 1795170021200;
+
+  it('reads a delivery whose mids are null as one up to its watermark', () => {
+    // Act
+    const [event] = post([customerItem({ delivery: { mids: null, watermark: WATERMARK } })]);
+    // Assess: before 2026-12-08 the receipt was provider.unsupported
+    if (event?.type !== 'switchboard.message.status_updated') throw new Error(`got ${event?.type}`);
+    expect(event.data).toMatchObject({ status: 'delivered', providerMessageIds: [] });
+    expect(event.data.watermark).toBe(new Date(WATERMARK).toISOString());
+    expect(nullPaths(event)).toEqual([]);
+  });
+
+  it('reads a delivery whose watermark is null as one of the messages it lists', () => {
+    // Act
+    const [event] = post([customerItem({ delivery: { mids: [MID], watermark: null } })]);
+    // Assess
+    if (event?.type !== 'switchboard.message.status_updated') throw new Error(`got ${event?.type}`);
+    expect(event.data).toMatchObject({ status: 'delivered', providerMessageIds: [MID] });
+    expect(event.data).not.toHaveProperty('watermark');
+    expect(nullPaths(event)).toEqual([]);
+  });
+
+  it('reads a read whose watermark or mid is null by the other', () => {
+    // Act
+    const [byMid] = post([customerItem({ read: { watermark: null, mid: MID } })]);
+    const [byWatermark] = post([customerItem({ read: { watermark: WATERMARK, mid: null } })]);
+    // Assess
+    if (byMid?.type !== 'switchboard.message.status_updated') throw new Error(`got ${byMid?.type}`);
+    if (byWatermark?.type !== 'switchboard.message.status_updated')
+      throw new Error(`got ${byWatermark?.type}`);
+    expect(byMid.data).toMatchObject({ status: 'read', providerMessageIds: [MID] });
+    expect(byWatermark.data).toMatchObject({ status: 'read', providerMessageIds: [] });
+    expect(byWatermark.data.watermark).toBe(new Date(WATERMARK).toISOString());
+    expect([...nullPaths(byMid), ...nullPaths(byWatermark)]).toEqual([]);
+  });
+
+  it('keeps a receipt that names no message at all as unsupported', () => {
+    // Act
+    const events = post([
+      customerItem({ delivery: { mids: null, watermark: null } }),
+      customerItem({ delivery: { mids: [] } }),
+      customerItem({ read: { watermark: null, mid: null } }),
+    ]);
+    // Assess
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.provider.unsupported',
+      'switchboard.provider.unsupported',
+      'switchboard.provider.unsupported',
+    ]);
+  });
+});

@@ -160,20 +160,26 @@ export const ReactionSchema = lazily(() =>
 
 /**
  * Messenger's `message_reads` item is `read: {watermark}` (everything up to it was read); Instagram's
- * `messaging_seen` item is `read: {mid}` (that one message). One of the two is required.
+ * `messaging_seen` item is `read: {mid}` (that one message). One of the two is required; the other
+ * may be null, read as absent like a descriptive field (before 2026-12-08 a null made the receipt
+ * unsupported).
  */
 export const ReadSchema = lazily(() =>
   v.pipe(
-    looseObject({ watermark: v.optional(epochMillis), mid: v.optional(nonEmptyString()) }),
+    looseObject({ watermark: orAbsent(epochMillis), mid: orAbsent(nonEmptyString()) }),
     v.check((read) => read.watermark !== undefined || read.mid !== undefined),
   ),
 );
 
+/**
+ * `delivery: {mids, watermark}`: the listed messages, and every one before the watermark. Either may
+ * be null or absent, but not both: a receipt naming no message is no status.
+ */
 export const DeliverySchema = lazily(() =>
-  looseObject({
-    mids: v.optional(v.array(nonEmptyString())),
-    watermark: epochMillis,
-  }),
+  v.pipe(
+    looseObject({ mids: orAbsent(v.array(nonEmptyString())), watermark: orAbsent(epochMillis) }),
+    v.check((delivery) => delivery.watermark !== undefined || (delivery.mids ?? []).length > 0),
+  ),
 );
 
 export const MessageEditSchema = lazily(() =>
