@@ -189,7 +189,12 @@ export class SwitchboardStack extends Stack {
     if (config.helpdeskApi) {
       this.helpdeskApi = new HelpdeskApi(this, 'HelpdeskApi', {
         storage: this.storage,
-        runtimeEnvironment,
+        // The message retention too: the upload references a send notes live as long as its send
+        // record (until 2026-12-07 the API kept them the default 30 days; found by a review).
+        runtimeEnvironment: {
+          ...runtimeEnvironment,
+          SWITCHBOARD_MESSAGE_RETENTION_DAYS: String(config.messageRetentionDays),
+        },
         apiName: `${prefix}-helpdesk`,
         // As the sender's: SES where the hub may send with it, else Mailgun.
         emailProvider: config.sesInboundDomain ? 'ses' : 'mailgun',

@@ -178,6 +178,14 @@ export interface HelpdeskApiDeps {
    * @default 'ses', as the setting's
    */
   readonly defaultEmailProvider?: EmailProvider;
+  /**
+   * How long message records and send bookkeeping are kept, in seconds (SWITCHBOARD_MESSAGE_RETENTION_DAYS):
+   * the upload references a send notes before it is queued live as long as the send record the sender
+   * writes for it (shared/store/upload-refs.ts). Until 2026-12-07 the API noted them for the default
+   * 30 days whatever the deployment kept (found by a review).
+   * @default MESSAGE_RETENTION_SECONDS (30 days), as the setting's
+   */
+  readonly retentionSeconds?: number;
 }
 
 export interface RouteInput {
@@ -658,7 +666,7 @@ export const createHandlers = (deps: HelpdeskApiDeps) => {
         // file while this command waits for the sender leaves the file (upload-refs.ts). Not for a
         // retry the sender already took: it noted them with its record, and a note now would make
         // them outlive that record, and an erasure (until 2026-12-06; found by a review).
-        if (!taken) await noteUploadsSent(table, conversationId, uploads);
+        if (!taken) await noteUploadsSent(table, conversationId, uploads, deps.retentionSeconds);
         await deps.enqueueCommand(command, outboxDeduplicationId(conversationId, idempotencyKey));
       }
       return accepted();

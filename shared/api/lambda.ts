@@ -1,6 +1,7 @@
 import { sqsClient } from '#shared/aws/clients/sqs.ts';
 import { lazyPseudonymKey } from '#shared/aws/lazy-secrets.ts';
 import { signedDynamoDbCommands } from '#shared/aws/signed/dynamodb-commands.ts';
+import { messageRetentionSeconds } from '#shared/config/message-retention.ts';
 import { requireConfig } from '#shared/config/runtime.ts';
 import { logger } from '#shared/observability/logger.ts';
 import { providerErasureSettings } from '#shared/outbound/provider-erasure-settings.ts';
@@ -29,6 +30,8 @@ export const helpdeskApiFromEnvironment = () => {
     logger,
     // Older e-mail conversations keep no provider: the one the sender replies through.
     defaultEmailProvider: config.SWITCHBOARD_EMAIL_PROVIDER,
+    // The upload references a send notes, kept as long as the send record the sender writes.
+    retentionSeconds: messageRetentionSeconds(config),
     ...(config.SWITCHBOARD_API_DEV_TOKEN ? { devToken: config.SWITCHBOARD_API_DEV_TOKEN } : {}),
   });
 };

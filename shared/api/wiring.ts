@@ -69,6 +69,12 @@ export interface HelpdeskApiWiring {
    * @default 'ses'
    */
   readonly defaultEmailProvider?: EmailProvider;
+  /**
+   * How long message records and send bookkeeping are kept, in seconds (SWITCHBOARD_MESSAGE_RETENTION_DAYS,
+   * as the sender's): the upload references a send notes live as long as its send record.
+   * @default MESSAGE_RETENTION_SECONDS (30 days)
+   */
+  readonly retentionSeconds?: number;
 }
 
 /** The API over real clients: one SendMessage per state change or command, group = conversation. */
@@ -109,6 +115,7 @@ export const createWiredHelpdeskApi = (wiring: HelpdeskApiWiring) => {
       ? { redactAtProviders: createProviderErasure({ ...wiring.providers, logger: wiring.logger }) }
       : {}),
     ...(wiring.defaultEmailProvider ? { defaultEmailProvider: wiring.defaultEmailProvider } : {}),
+    ...(wiring.retentionSeconds !== undefined ? { retentionSeconds: wiring.retentionSeconds } : {}),
     logger: wiring.logger,
   });
 };

@@ -80,4 +80,31 @@ describe('a reply with an upload, queued through the API', () => {
       uploads: [{ s3Key: upload }],
     });
   });
+
+  it("keeps the reference for the deployment's message retention, as the send record that will name it", async () => {
+    // Prepare: an API kept for 90 days of message retention (messageRetentionDays), and a reply naming another upload
+    const days90 = 90 * 86_400;
+    const kept = quietHelpdeskApi(emulators, table, clock, { retentionSeconds: days90 });
+    const longKept = 'media/outbound/fedcba9876543210fedcba9876543210/terms.pdf';
+    // Act
+    const response = await kept(
+      apiRequest('POST', `/v1/conversations/${conversationId}/messages`, {
+        headers: { 'content-type': 'application/json', 'idempotency-key': 'terms' },
+        body: JSON.stringify({
+          parts: [{ type: 'media', kind: 'file', source: { s3Key: longKept }, filename: 'terms.pdf' }],
+          sender: { kind: 'agent', id: 'a-1' },
+        }),
+      }),
+    );
+    // Assess: the reference expires 90 days on, not after the 30 days of the default retention
+    expect(response.status).toBe(202);
+    const reference = await table.client.send(
+      new GetItemCommand({
+        TableName: table.tableName,
+        Key: marshall(uploadReferenceKey(longKept, conversationId)),
+        ConsistentRead: true,
+      }),
+    );
+    expect(unmarshall(reference.Item ?? {}).expiresAt).toBe(Math.floor(clock().getTime() / 1000) + days90);
+  });
 });

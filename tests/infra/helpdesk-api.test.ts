@@ -402,6 +402,27 @@ describe('HelpdeskApi', () => {
     expect(wired.defaultEmailProvider).toBe('mailgun');
   });
 
+  it('tells the function how long message records are kept (messageRetentionDays), and the function passes it on: the upload references a send notes live as long as its send record', async () => {
+    // Prepare: a deployment keeping message records 90 days
+    const kept = buildHub({ channels: 'sms', helpdeskApi: 'true', messageRetentionDays: '90' });
+    const resource = kept.template.findResources('AWS::Lambda::Function')[logicalId(apiOf(kept).function)];
+    vi.stubEnv('SWITCHBOARD_TABLE_NAME', 't');
+    vi.stubEnv('SWITCHBOARD_HELPDESK_QUEUE_URL', 'https://sqs.eu-west-1.amazonaws.com/111111111111/h.fifo');
+    vi.stubEnv('SWITCHBOARD_OUTBOX_QUEUE_URL', 'https://sqs.eu-west-1.amazonaws.com/111111111111/o.fifo');
+    vi.stubEnv('SWITCHBOARD_PAYLOAD_BUCKET', 'b');
+    vi.stubEnv('SWITCHBOARD_MESSAGE_RETENTION_DAYS', '90');
+    vi.stubEnv('AWS_REGION', 'eu-west-1');
+    resetRuntimeConfig();
+    vi.resetModules();
+    // Act
+    await import('#functions/helpdesk-api.ts');
+    vi.unstubAllEnvs();
+    resetRuntimeConfig();
+    // Assess
+    expect(resource?.Properties.Environment.Variables.SWITCHBOARD_MESSAGE_RETENTION_DAYS).toBe('90');
+    expect(wired.retentionSeconds).toBe(90 * 86_400);
+  });
+
   it("runs with HELPDESK_API's timeout and memory, which the code inside and after a request is bounded by", () => {
     // Act
     const [fn] = Object.values(iam.template.findResources('AWS::Lambda::Function')).filter((resource) =>
