@@ -213,10 +213,14 @@ export const SwitchboardConfigSchema = z
       })
       .default(30),
     /**
-     * Days after which stored payloads (raw e-mail, attachments, bodies, SES inbound mail, files uploaded to send) expire.
+     * Days after which stored payloads (raw e-mail, attachments, bodies, SES inbound mail, files uploaded to send) expire;
+     * at least 29, as an event too large for a queue message waits as a claim check under `bodies/events/` for as long
+     * as its queue and dead-letter queue keep it (14 + 14 days), and one whose object expired first is lost.
      * @default 30
      */
-    payloadRetentionDays: positiveIntFromContext.default(30),
+    payloadRetentionDays: positiveIntFromContext
+      .refine((days) => days >= 29, { message: 'at least 29: queued claim-checked events would be lost' })
+      .default(30),
     /**
      * Days message records, message states and send bookkeeping are kept (DynamoDB TTL); at least 8,
      * as the record is the recorder's dedup marker against providers' retries (Meta: 7 days). A send

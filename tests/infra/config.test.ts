@@ -86,7 +86,7 @@ describe('deployment config from CDK context', () => {
       production: 'true',
       customerManagedKey: 'false',
       logRetentionDays: '90',
-      payloadRetentionDays: '7',
+      payloadRetentionDays: '45',
       messageRetentionDays: '90',
       publicBaseUrl: 'https://hooks.example.com/',
       alarmEmail: 'ops@example.com',
@@ -100,7 +100,7 @@ describe('deployment config from CDK context', () => {
       production: true,
       customerManagedKey: false,
       logRetentionDays: 90,
-      payloadRetentionDays: 7,
+      payloadRetentionDays: 45,
       messageRetentionDays: 90,
       publicBaseUrl: 'https://hooks.example.com',
       alarmEmail: 'ops@example.com',
@@ -196,6 +196,8 @@ describe('deployment config from CDK context', () => {
     [{ channels: '' }, 'channels'],
     [{ logRetentionDays: '31' }, 'logRetentionDays'],
     [{ payloadRetentionDays: '0' }, 'payloadRetentionDays'],
+    // Shorter than the queues keep a claim-checked event: its object would expire before it is read.
+    [{ payloadRetentionDays: '28' }, 'payloadRetentionDays'],
     // Shorter than providers' retries: a retried webhook would be recorded twice.
     [{ messageRetentionDays: '7' }, 'messageRetentionDays'],
     [{ production: 'yes' }, 'production'],
