@@ -43,6 +43,7 @@ import {
   type StoredSend,
 } from '#shared/store/sends.ts';
 import { uploadsNamedBy } from '#shared/store/upload-refs.ts';
+import { reusableUpload, type SendUpload } from '#shared/store/whatsapp-uploads.ts';
 import {
   type ChannelSender,
   correlationIdFor,
@@ -378,6 +379,7 @@ const wentOn = (record: SendRecord, index: number, providerMessageId: string): S
     waitingSince: _ended,
     waits: _waits,
     unreachable: _unreachable,
+    upload: _upload,
     ...rest
   } = record;
   return { ...rest, next: index + 1, providerIds: [...record.providerIds, providerMessageId] };
@@ -405,6 +407,19 @@ const storableError = (error: ProviderError): ProviderError => {
     ...(error.details !== undefined ? { details: cut(error.details) } : {}),
   };
 };
+
+/**
+ * A message that named an earlier try's upload again, refused for its content: the upload may be
+ * what Meta no longer knows (expired or deleted early; Graph answers code 100, "Param image['id'] is
+ * not a valid whatsapp business account media attachment ID", or 131053 "Media upload error"), which
+ * the channel's classifier, keying on codes, cannot tell from a fault of the message itself. It
+ * becomes a refusal for now: tried again after the backoff with the file uploaded anew, and a
+ * message at fault is then refused for good, as it would have been. Undefined for any other outcome.
+ */
+const refusedForNow = (outcome: SendOutcome): SendOutcome | undefined =>
+  outcome.kind === 'refused' && outcome.reason === 'content_invalid'
+    ? { kind: 'refused', reason: outcome.reason, retryable: true, error: outcome.error }
+    : undefined;
 
 export const createSendCommandHandler = (deps: SendCommandDeps) => {
   const limits = deps.limits ?? DEFAULT_SEND_LIMITS;
@@ -1013,9 +1028,15 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
    * answer was lost, retried by the SDK, fails its condition: finding its own note, the delivery
    * goes on to the call, which no one else can have made.
    */
-  const startAttempt = async (hubMessageId: string, index: number, at: string, delivery: string) => {
+  const startAttempt = async (
+    hubMessageId: string,
+    index: number,
+    at: string,
+    delivery: string,
+    upload?: SendUpload,
+  ) => {
     try {
-      await sends.startAttempt(hubMessageId, index, at, delivery);
+      await sends.startAttempt(hubMessageId, index, at, delivery, upload);
     } catch (error) {
       if (!(error instanceof SendRaceError)) throw error;
       const current = await sends.get(hubMessageId);
@@ -1275,6 +1296,10 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       // Whether this delivery noted an attempt of this message: only then is a kept answer (see
       // keepUnsettled) tied to a note it can remove; a refusal while staging noted nothing.
       let attemptNoted = noted;
+      // The message named an earlier try's upload, and whether it was refused so (refusedForNow):
+      // the release then drops the kept upload, and the next try uploads the file anew.
+      let reusedUpload = false;
+      let dropUpload = false;
       if (noted) {
         // A one-message command: the checks and the endpoint's turn came before the claim, which
         // noted this attempt.
@@ -1311,26 +1336,45 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
         try {
           // Files from the bucket are uploaded, read or linked now: that sends nothing to the customer,
           // so it comes before the attempt is noted, and a failure here is one where nothing went.
+          // An earlier try of this message that uploaded its file and was sent back (a throttle, an
+          // unreachable provider) kept the upload on the record this delivery read: named again.
+          const kept = record.upload;
           const staged = await stageStoredMedia({
             message,
             parts: command.data.parts,
             stored: record.plan?.media,
             sender,
-            target: targetOf(record.plan as SendPlan, record.conversationId),
+            target: targetOf(planned, record.conversationId),
             objects: deps.mediaObjects,
             uploadTimeoutMs: uploadTimeoutMs(remainingMs),
+            reusable: (file) => reusableUpload(kept, { ...file, index, endpoint: planned.endpoint }, now()),
           });
           if ('outcome' in staged) {
             outcome = staged.outcome;
           } else {
-            // Remembered before the message names it: an upload the hub does not know of could not be erased.
+            // Remembered before the message names it: an upload the hub does not know of could not be
+            // erased. An upload named again was remembered by the try that made it.
             const mediaId = staged.message.uploadedMediaId;
-            if (mediaId !== undefined && deps.rememberUpload)
+            const made = staged.upload?.reused === false ? staged.upload : undefined;
+            const fresh: SendUpload | undefined =
+              mediaId !== undefined && made !== undefined
+                ? {
+                    index,
+                    partIndex: made.partIndex,
+                    s3Key: made.s3Key,
+                    bytes: made.bytes,
+                    mediaId,
+                    endpoint: planned.endpoint,
+                    uploadedAt: iso(),
+                  }
+                : undefined;
+            if (fresh && deps.rememberUpload)
               await deps.rememberUpload({
                 hubMessageId: record.hubMessageId,
-                mediaId,
-                endpoint: (record.plan as SendPlan).endpoint,
+                mediaId: fresh.mediaId,
+                endpoint: fresh.endpoint,
               });
+            reusedUpload = staged.upload?.reused === true;
             // The endpoint's turn and the staging took time: the deadline and the window are checked
             // again last, on what was read (no read here).
             const lateNow = pastDeadline(command);
@@ -1347,11 +1391,17 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
             policy = windowNow.policy;
             requireTimeLeft(remainingMs);
             attemptAt = iso();
-            await startAttempt(record.hubMessageId, index, attemptAt, delivery);
+            // The upload is kept with the note (one write): a try sent back names it again.
+            await startAttempt(record.hubMessageId, index, attemptAt, delivery, fresh);
             attemptNoted = true;
             await step('start-attempt', record.hubMessageId);
             outcome = await sender.send(staged.message, contextFor(record, command, index, policy));
             await step('provider-call', record.hubMessageId);
+            const again = reusedUpload ? refusedForNow(outcome) : undefined;
+            if (again) {
+              outcome = again;
+              dropUpload = true;
+            }
           }
         } finally {
           release?.();
@@ -1421,6 +1471,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               sends.release(record.hubMessageId, index, waitingSince, delivery, {
                 waits: record.waits ?? 0,
                 unreachable: outcome.kind === 'unreachable',
+                dropUpload,
               });
             /** DynamoDB refused the release through the invocation: the wait is also a fault. */
             let refused: unknown;

@@ -174,7 +174,18 @@ const linked = (part: OutboundPart, url: string): OutboundPart => {
   return part;
 };
 
-export type Staged = { readonly message: PreparedMessage } | { readonly outcome: SendOutcome };
+/** The file a staged message names by an upload: the one made now, or an earlier try's named again. */
+export interface StagedUpload {
+  readonly partIndex: number;
+  readonly s3Key: string;
+  readonly bytes: number;
+  /** An earlier try's upload, named again: nothing was uploaded now. */
+  readonly reused: boolean;
+}
+
+export type Staged =
+  | { readonly message: PreparedMessage; readonly upload?: StagedUpload }
+  | { readonly outcome: SendOutcome };
 
 const gone = (index: number): SendOutcome => ({
   kind: 'refused',
@@ -202,6 +213,11 @@ export const stageStoredMedia = async (input: {
   readonly objects: MediaObjects | undefined;
   /** How long an upload may take (the invocation's time to spare, see send-command.ts). */
   readonly uploadTimeoutMs?: number;
+  /**
+   * The media id an earlier try of this message uploaded this very file as, when it may be named
+   * again (shared/store/whatsapp-uploads.ts, reusableUpload); undefined to upload.
+   */
+  readonly reusable?: (file: { partIndex: number; s3Key: string; bytes: number }) => string | undefined;
 }): Promise<Staged> => {
   const { message, parts, stored, objects } = input;
   const facts = (index: number) => stored?.[String(index)];
@@ -227,6 +243,19 @@ export const stageStoredMedia = async (input: {
     if (known === undefined || objects === undefined) return { outcome: gone(message.partIndex) };
     if (input.sender.uploadMedia !== undefined) {
       const filename = outgoingNameOf(file, known);
+      const which = { partIndex: message.partIndex, s3Key: file.key, bytes: known.bytes };
+      const earlier = input.reusable?.(which);
+      if (earlier !== undefined) {
+        // Named again, not uploaded: the file is looked up (HeadObject) as a link's is, so one gone
+        // or changed since the command was accepted is refused as an upload would find it.
+        const current = await objects.head(file.key);
+        if (current === undefined || current.bytes !== known.bytes)
+          return { outcome: gone(message.partIndex) };
+        return {
+          message: { ...message, uploadedMediaId: earlier, uploadedFilename: filename },
+          upload: { ...which, reused: true },
+        };
+      }
       const uploaded = await input.sender.uploadMedia(input.target, {
         contentType: known.contentType,
         bytes: known.bytes,
@@ -236,7 +265,10 @@ export const stageStoredMedia = async (input: {
       });
       // The name goes with the id: a provider may show the message's name only (a WhatsApp document).
       return 'mediaId' in uploaded
-        ? { message: { ...message, uploadedMediaId: uploaded.mediaId, uploadedFilename: filename } }
+        ? {
+            message: { ...message, uploadedMediaId: uploaded.mediaId, uploadedFilename: filename },
+            upload: { ...which, reused: false },
+          }
         : { outcome: uploaded };
     }
     // A link is signed whether or not its file is there: the file is looked up again, as an upload

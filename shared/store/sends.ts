@@ -25,6 +25,7 @@ import {
 } from './keys.ts';
 import { MESSAGE_RETENTION_SECONDS } from './messages.ts';
 import { batchGetItems, itemsByKey, type TableContext, track } from './table.ts';
+import { type SendUpload, SendUploadSchema } from './whatsapp-uploads.ts';
 
 /*
  * Send items (`MSG#<hubMessageId>` / `SEND`): the bookkeeping that makes a send command reach each
@@ -187,6 +188,14 @@ export const SendRecordSchema = z.object({
   preparedDigest: z.string().optional(),
   providerIds: z.array(z.string()),
   inFlight: InFlightSchema.optional(),
+  /**
+   * The file the next message's last try uploaded to the provider (WhatsApp's media id), written
+   * with that try's attempt: a later try of the same message names it again rather than uploading
+   * the file anew (whatsapp-uploads.ts, reusableUpload). Removed when a message is accepted, and
+   * when a try that named it again was refused for its content (it may be gone at Meta). Absent
+   * on records of before 2026-12-07.
+   */
+  upload: SendUploadSchema.optional(),
   /** Since when nothing could be sent (throttling): the give-up clock. */
   waitingSince: z.string().optional(),
   /**
@@ -367,8 +376,17 @@ export interface SendStore {
   read(hubMessageId: string): Promise<StoredSend | undefined>;
   /** Creates the record; `exists` when another delivery created it first. */
   claim(record: SendRecord): Promise<'claimed' | 'exists'>;
-  /** Durably notes that provider message `index` is about to be sent: no other delivery may send it. */
-  startAttempt(hubMessageId: string, index: number, at: string, by: string): Promise<void>;
+  /**
+   * Durably notes that provider message `index` is about to be sent: no other delivery may send it.
+   * With `upload`, the file this try uploaded for it is kept with the note (the record's `upload`).
+   */
+  startAttempt(
+    hubMessageId: string,
+    index: number,
+    at: string,
+    by: string,
+    upload?: SendUpload,
+  ): Promise<void>;
   /**
    * A provider message went. For the last one, `completedAt` (the attempt's time, the sent event's
    * time on every delivery that rebuilds it) is written with it.
@@ -380,14 +398,15 @@ export interface SendStore {
    * (or one that noted nothing, while none is noted) may release it: another delivery's call may be
    * under way. Never once a status or echo linked that message: it went, and a release would let it be
    * called again. Only over the `waits` it was decided on: the same release written twice (its answer
-   * lost and the write repeated) counts one wait, not two.
+   * lost and the write repeated) counts one wait, not two. `dropUpload`: the kept upload goes with
+   * the note, so the next try uploads its file anew.
    */
   release(
     hubMessageId: string,
     index: number,
     waitingSince: string,
     by: string,
-    options: { readonly waits: number; readonly unreachable?: boolean },
+    options: { readonly waits: number; readonly unreachable?: boolean; readonly dropUpload?: boolean },
   ): Promise<void>;
   /**
    * Ends the send failed, only while the record is as the failure was decided on (`over`): still
@@ -507,20 +526,25 @@ export const createSendStore = (
         throw error;
       }
     },
-    startAttempt: (hubMessageId, index, at, by) =>
+    startAttempt: (hubMessageId, index, at, by, upload) =>
       update(
         hubMessageId,
-        'SET inFlight = :inFlight',
+        upload === undefined ? 'SET inFlight = :inFlight' : 'SET inFlight = :inFlight, #upload = :upload',
         '#state = :sending AND #next = :index AND attribute_not_exists(inFlight)',
-        sending,
-        { ':inFlight': { index, at, by }, ':sending': 'sending', ':index': index },
+        upload === undefined ? sending : { ...sending, '#upload': 'upload' },
+        {
+          ':inFlight': { index, at, by },
+          ':sending': 'sending',
+          ':index': index,
+          ...(upload === undefined ? {} : { ':upload': upload }),
+        },
       ),
     accept: (hubMessageId, index, providerMessageId, completedAt) =>
       update(
         hubMessageId,
-        `SET providerIds = list_append(providerIds, :ids), #next = :following${completedAt === undefined ? '' : ', completedAt = :at'} REMOVE inFlight, waitingSince, waits, unreachable`,
+        `SET providerIds = list_append(providerIds, :ids), #next = :following${completedAt === undefined ? '' : ', completedAt = :at'} REMOVE inFlight, waitingSince, waits, unreachable, #upload`,
         '#state = :sending AND #next = :index',
-        sending,
+        { ...sending, '#upload': 'upload' },
         {
           ':ids': [providerMessageId],
           ':following': index + 1,
@@ -529,16 +553,16 @@ export const createSendStore = (
           ...(completedAt === undefined ? {} : { ':at': completedAt }),
         },
       ),
-    release: (hubMessageId, index, waitingSince, by, { waits, unreachable = false }) =>
+    release: (hubMessageId, index, waitingSince, by, { waits, unreachable = false, dropUpload = false }) =>
       update(
         hubMessageId,
         `SET waitingSince = if_not_exists(waitingSince, :since), waits = if_not_exists(waits, :zero) + :one${
           unreachable ? ', unreachable = if_not_exists(unreachable, :zero) + :one' : ''
-        } REMOVE inFlight`,
+        } REMOVE inFlight${dropUpload ? ', #upload' : ''}`,
         `#state = :sending AND #next = :index AND attribute_not_exists(links.#index) AND ${notOthersAttempt} AND ${
           waits === 0 ? '(attribute_not_exists(waits) OR waits = :zero)' : 'waits = :waits'
         }`,
-        { ...sending, '#by': 'by', '#index': String(index) },
+        { ...sending, '#by': 'by', '#index': String(index), ...(dropUpload ? { '#upload': 'upload' } : {}) },
         {
           ':since': waitingSince,
           ':sending': 'sending',
@@ -579,9 +603,9 @@ export const createSendStore = (
             hubMessageId,
             // The last message's accept, the sent state and the publish (the recorder's path published
             // the event) in one write.
-            'SET providerIds = list_append(providerIds, :ids), #next = :following, completedAt = :at, #state = :sent, published = :true REMOVE inFlight, waitingSince, waits, unreachable',
+            'SET providerIds = list_append(providerIds, :ids), #next = :following, completedAt = :at, #state = :sent, published = :true REMOVE inFlight, waitingSince, waits, unreachable, #upload',
             '#state = :sending AND #next = :index AND messageCount = :following',
-            sending,
+            { ...sending, '#upload': 'upload' },
             {
               ':ids': [last.providerMessageId],
               ':following': last.index + 1,

@@ -305,6 +305,8 @@ describe('staging a message just before its provider call', () => {
     // Assess
     expect(staged).toEqual({
       message: { ...message, uploadedMediaId: 'media-77', uploadedFilename: 'p.jpg' },
+      // Which file was uploaded, for the send record to keep for a later try (not named again).
+      upload: { partIndex: 0, s3Key: 'media/outbound/a/p.jpg', bytes: 4, reused: false },
     });
     expect(uploaded).toEqual([[1, 2, 3, 4]]);
   });
