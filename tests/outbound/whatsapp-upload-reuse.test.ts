@@ -73,15 +73,36 @@ describe('a WhatsApp file sent by s3Key is uploaded once per send, not once per 
     return s3Key;
   };
 
-  /** Delivers `command` `times` times (its 1st, 2nd… receive), as SQS would after each backoff. */
+  /**
+   * Delivers `command` `times` times (its 1st, 2nd… receive), as SQS would after each backoff; the
+   * table requests of each receive, as `<command> <sort key's kind>` (`batch` for a BatchGetItem).
+   */
   const deliver = async (
     command: ReturnType<typeof sendCommand>,
     times: number,
     afterStep?: (step: SendStep) => void,
-  ) => {
+  ): Promise<string[][]> => {
     const service = hub.sender(afterStep, { senderFor: async () => whatsapp() });
-    for (let receive = 1; receive <= times; receive++)
-      await service.handleSqsEvent({ Records: [receivedCommand(command, receive)] }, () => 30_000);
+    const { dynamodb } = hub.pipeline.emulators.clients;
+    const receives: string[][] = [];
+    dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: { sk?: { S?: string } }; Item?: { sk?: { S?: string } } };
+        const sk = input.Key?.sk?.S ?? input.Item?.sk?.S ?? 'batch';
+        receives.at(-1)?.push(`${(context.commandName ?? '').replace(/Command$/, '')} ${sk.split('#')[0]}`);
+        return next(args);
+      },
+      { step: 'initialize', name: 'countUploadReuseRequests' },
+    );
+    try {
+      for (let receive = 1; receive <= times; receive++) {
+        receives.push([]);
+        await service.handleSqsEvent({ Records: [receivedCommand(command, receive)] }, () => 30_000);
+      }
+    } finally {
+      dynamodb.middlewareStack.remove('countUploadReuseRequests');
+    }
+    return receives;
   };
 
   /** What the simulator was asked since `from`: uploads (their ids) and message sends (the image id each names, and how it was answered). */
@@ -142,7 +163,7 @@ describe('a WhatsApp file sent by s3Key is uploaded once per send, not once per 
     const from = simulators.requests().length;
     simulators.setFaults([{ provider: 'whatsapp', recipient: wa, kind: 'throttle', times: 1 }]);
     // Act
-    await deliver(command, 2);
+    const [first, second] = await deliver(command, 2);
     // Assess
     const { uploads, sends } = graphSince(from);
     expect(uploads).toHaveLength(1);
@@ -157,6 +178,16 @@ describe('a WhatsApp file sent by s3Key is uploaded once per send, not once per 
     expect(erasure.remembered).toEqual(uploads);
     expect(erasure.deleted).toEqual(uploads);
     expect(erasure.report.whatsapp).toEqual({ uploads: 1, failed: 0 });
+    // The table: the upload recorded once, by the try that made it; the second try found it in the
+    // send record every delivery reads with the conversation (one BatchGetItem), no read more.
+    const uploadWrites = (requests: string[] = []) =>
+      requests.filter((request) => request === 'PutItem UPLOAD');
+    const sendReads = (requests: string[] = []) =>
+      requests.filter((request) => /^(GetItem|BatchGetItem|Query) (SEND|UPLOAD|batch)$/.test(request));
+    expect(uploadWrites(first)).toHaveLength(1);
+    expect(uploadWrites(second)).toEqual([]);
+    expect(sendReads(first)).toEqual(['BatchGetItem batch']);
+    expect(sendReads(second)).toEqual(['BatchGetItem batch']);
   });
 
   it('an upload named again that Meta refuses as unknown is uploaded anew at the next try, and both are erased', async () => {
@@ -199,7 +230,7 @@ describe('a WhatsApp file sent by s3Key is uploaded once per send, not once per 
     const from = simulators.requests().length;
     simulators.setFaults([{ ...INVALID_MEDIA_ID, recipient: wa, times: 1 }]);
     // Act
-    await deliver(command, 2);
+    const [first, second] = await deliver(command, 2);
     // Assess
     const { uploads, sends } = graphSince(from);
     expect(uploads).toHaveLength(1);
