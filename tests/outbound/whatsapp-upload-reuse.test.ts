@@ -81,15 +81,18 @@ describe('a WhatsApp file sent by s3Key is uploaded once per send, not once per 
     command: ReturnType<typeof sendCommand>,
     times: number,
     afterStep?: (step: SendStep) => void,
+    afterReceive?: (receive: number) => Promise<void>,
   ): Promise<string[][]> => {
     const service = hub.sender(afterStep, { senderFor: async () => whatsapp() });
     const { dynamodb } = hub.pipeline.emulators.clients;
     const receives: string[][] = [];
+    let counting = true;
     dynamodb.middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as { Key?: { sk?: { S?: string } }; Item?: { sk?: { S?: string } } };
         const sk = input.Key?.sk?.S ?? input.Item?.sk?.S ?? 'batch';
-        receives.at(-1)?.push(`${(context.commandName ?? '').replace(/Command$/, '')} ${sk.split('#')[0]}`);
+        if (counting)
+          receives.at(-1)?.push(`${(context.commandName ?? '').replace(/Command$/, '')} ${sk.split('#')[0]}`);
         return next(args);
       },
       { step: 'initialize', name: 'countUploadReuseRequests' },
@@ -98,6 +101,10 @@ describe('a WhatsApp file sent by s3Key is uploaded once per send, not once per 
       for (let receive = 1; receive <= times; receive++) {
         receives.push([]);
         await service.handleSqsEvent({ Records: [receivedCommand(command, receive)] }, () => 30_000);
+        // The test's own reads in between are no receive's.
+        counting = false;
+        await afterReceive?.(receive);
+        counting = true;
       }
     } finally {
       dynamodb.middlewareStack.remove('countUploadReuseRequests');
@@ -162,10 +169,27 @@ describe('a WhatsApp file sent by s3Key is uploaded once per send, not once per 
     ]);
     const from = simulators.requests().length;
     simulators.setFaults([{ provider: 'whatsapp', recipient: wa, kind: 'throttle', times: 1 }]);
+    const hubMessageId = outboundHubMessageId(conversationId, 'reuse-1');
+    const kept: unknown[] = [];
     // Act
-    const [first, second] = await deliver(command, 2);
+    const [first, second] = await deliver(command, 2, undefined, async () => {
+      kept.push((await hub.sends.get(hubMessageId))?.upload);
+    });
     // Assess
     const { uploads, sends } = graphSince(from);
+    // Kept on the send record with the throttled try's note; gone with the accept.
+    expect(kept).toEqual([
+      {
+        index: 0,
+        partIndex: 0,
+        s3Key,
+        bytes: 4_004,
+        mediaId: uploads[0],
+        endpoint: expect.objectContaining({ type: 'whatsapp_phone_number' }),
+        uploadedAt: hub.now.toISOString(),
+      },
+      undefined,
+    ]);
     expect(uploads).toHaveLength(1);
     expect(sends).toEqual([
       { mediaId: uploads[0], answer: 130429 },
@@ -174,7 +198,7 @@ describe('a WhatsApp file sent by s3Key is uploaded once per send, not once per 
     expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
       'switchboard.message.sent',
     ]);
-    const erasure = await erasureOf(outboundHubMessageId(conversationId, 'reuse-1'));
+    const erasure = await erasureOf(hubMessageId);
     expect(erasure.remembered).toEqual(uploads);
     expect(erasure.deleted).toEqual(uploads);
     expect(erasure.report.whatsapp).toEqual({ uploads: 1, failed: 0 });
