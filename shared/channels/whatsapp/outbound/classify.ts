@@ -76,6 +76,10 @@ const whatsAppTable = (failure: GraphFailure, code: number): Verdict | undefined
     case 131_053: // media upload error
       return refused('content_invalid');
     // Code 100 naming the phone number id the call was made on (subcode 33) is its token's: verdict.ts.
+    // A media id Meta no longer knows (an upload expired or deleted) is code 100 too ("Param
+    // image['id'] is not a valid whatsapp business account media attachment ID"): refused here as
+    // content; the sender tries once more with a fresh upload when the id was an earlier try's
+    // (shared/outbound/send-command.ts, refusedForNow).
     case 100: // invalid parameter
     case 131_009: // parameter value not valid
       return refused(detailsNameRecipient(failure) ? 'recipient_invalid' : 'content_invalid');
