@@ -193,9 +193,10 @@ export const SendRecordSchema = z.object({
    * with that try's attempt: a later try of the same message names it again rather than uploading
    * the file anew (whatsapp-uploads.ts, reusableUpload). Removed when a message is accepted, and
    * when a try that named it again was refused for its content (it may be gone at Meta). Absent
-   * on records of before 2026-12-07.
+   * on records of before 2026-12-07. One that does not read is none (the file is uploaded again),
+   * never a record that cannot be read.
    */
-  upload: SendUploadSchema.optional(),
+  upload: SendUploadSchema.optional().catch(undefined),
   /** Since when nothing could be sent (throttling): the give-up clock. */
   waitingSince: z.string().optional(),
   /**

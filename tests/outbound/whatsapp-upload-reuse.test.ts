@@ -12,6 +12,7 @@ import { createProviderErasure, whatsappUploadsIn } from '#shared/outbound/provi
 import type { SendStep } from '#shared/outbound/send-command.ts';
 import { stageStoredMedia } from '#shared/outbound/stored-media.ts';
 import { sendKey } from '#shared/store/keys.ts';
+import { storedSendOf } from '#shared/store/sends.ts';
 import { reusableUpload, UPLOAD_REUSE_SECONDS } from '#shared/store/whatsapp-uploads.ts';
 import { tableItems } from '#tests/support/emulated-table.ts';
 import {
@@ -338,6 +339,30 @@ describe('which upload a later try may name again', () => {
     // Assess
     expect(others).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(none).toBeUndefined();
+  });
+
+  it('is none when the kept one does not read, and the send record still reads', () => {
+    // Prepare: a send record whose kept upload names an id the hub could not have stored
+    const record = {
+      ...sendKey('msg_reuse-unreadable'),
+      hubMessageId: 'msg_reuse-unreadable',
+      conversationId: 'conv_1',
+      commandId: 'cmd-1',
+      commandHash: 'hash',
+      state: 'sending',
+      acceptedAt: UPLOADED_AT.toISOString(),
+      messageCount: 2,
+      next: 1,
+      providerIds: ['wamid.1'],
+      links: {},
+    };
+    // Act
+    const unreadable = storedSendOf({ ...record, upload: { ...kept, mediaId: '../42' } });
+    const readable = storedSendOf({ ...record, upload: kept });
+    // Assess
+    expect(unreadable).toMatchObject({ hubMessageId: 'msg_reuse-unreadable', next: 1 });
+    expect(unreadable?.upload).toBeUndefined();
+    expect(readable?.upload).toEqual(kept);
   });
 });
 
