@@ -96,17 +96,13 @@ describe('base64 padding inside a part', () => {
     expect(events[0]).toMatchObject(refusal);
   });
 
-  it('counts the pieces of a forward read inline that is itself base64, which a nested parser decodes', async () => {
-    // Prepare: the padding is invisible in the raw mail, only in the forward once decoded.
+  it('counts the pieces of an attachment inside a forward read inline, which a nested parser decodes', async () => {
+    // Prepare: the mail's own parts hold no base64; the forward's attachment does, decoded only
+    // when the forward is read inline. (A forward sent base64 is not read inline at all: postal-mime
+    // 4.1.4 on keeps it a file, see email.encoded-words.test.ts.)
     const forward = mailWithAttachment(in76('QQ=='.repeat(MAX_BASE64_PIECES + 100)));
     const mime = Buffer.from(
-      [
-        ...HEADERS,
-        'Content-Type: message/rfc822',
-        'Content-Transfer-Encoding: base64',
-        '',
-        ...in76(Buffer.from(forward, 'latin1').toString('base64')),
-      ].join('\r\n'),
+      [...HEADERS, 'Content-Type: message/rfc822', '', forward].join('\r\n'),
       'latin1',
     );
     // Act

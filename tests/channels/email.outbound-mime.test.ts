@@ -143,7 +143,8 @@ describe('reply MIME', () => {
     expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(998);
     expect(mime.raw.every((byte) => byte < 0x80)).toBe(true);
     const email = await PostalMime.parse(mime.raw);
-    expect(email.text).toBe('Hallo Maria,\nIhre Bestellung ist unterwegs.\n\n-- \nSupport\n');
+    // The line break before a boundary is the boundary's (RFC 2046 5.1.1): the text as the agent wrote it
+    expect(email.text).toBe('Hallo Maria,\nIhre Bestellung ist unterwegs.\n\n-- \nSupport');
     expect(email.attachments.map((file) => [file.filename, file.mimeType])).toEqual([
       ['weitergeleitet.eml', 'application/octet-stream'],
       ['parts.bin', 'application/octet-stream'],

