@@ -246,9 +246,9 @@ export const soleMailboxOf = (header: string | undefined): string | undefined =>
     const entries = addressParser(header);
     const [only] = entries;
     if (entries.length !== 1 || only === undefined || only.group !== undefined) return undefined;
-    // The address as the header spells it: postal-mime 4.0.0 also reads one out of encoded words
+    // The address as the header spells it: postal-mime 4.0.0 also read one out of encoded words
     // (`=?utf-8?q?Maria_=3Cmaria=40customer.example=3E?=`), which no verifier judged (found by a
-    // review on 2026-12-06; a later postal-mime no longer does).
+    // review on 2026-12-06). 4.2.0 reads such a word as a name (its 4.1.1); the check stays.
     if (!header.toLowerCase().includes(only.address.toLowerCase())) return undefined;
     return /[<>@]/.test(only.name) ? undefined : emailAddressOf(only.address);
   } catch {

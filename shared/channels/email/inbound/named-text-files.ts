@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import PostalMime from 'postal-mime';
 
 /**
- * A text part that names a file is a file. postal-mime (4.0.0) reads every text/plain and text/html
+ * A text part that names a file is a file. postal-mime (4.0.0, 4.2.0) reads every text/plain and text/html
  * part as body text unless its Content-Disposition is `attachment` (its isInlineTextNode), and has
  * no option to do otherwise; but Apple Mail attaches files `inline; filename="app.log"`, and older
  * clients and many systems write only `Content-Type: text/plain; name="app.log"`. Such a file was

@@ -61,10 +61,11 @@ export interface NormalizedEmail {
 
 /**
  * More lines than a mail within the size limit (MAX_BODY_BYTES.email, 10 MiB) carries when it is
- * all base64 or quoted-printable lines of 76 characters: about 134,000. postal-mime spends about
- * 20 µs on every line of a mail (node and blob work per line), so 1.3 million empty lines, 2.6 MB
- * that anyone can send, took 27 s on one core, past the webhook's 28-second timeout on every retry
- * at its CPU share; 200,000 lines is about 4 s of it.
+ * all base64 or quoted-printable lines of 76 characters: about 134,000. postal-mime 4.0.0 spent
+ * about 20 µs on every line of a mail (node and blob work per line), so 1.3 million empty lines,
+ * 2.6 MB that anyone can send, took 27 s on one core, past the webhook's 28-second timeout on every
+ * retry at its CPU share; 200,000 lines was about 4 s of it. 4.2.0 spends about 1 µs a line
+ * (500,000 empty lines: 0.6 s, 4.0.0 12 s); the bound is kept.
  */
 export const MAX_LINES = 200_000;
 
@@ -201,8 +202,11 @@ interface ParsedMail {
 /**
  * A forward read inline is parsed again from its decoded bytes, and a bounce's returned original is
  * read from them too: sent base64 or quoted-printable, their lines and encoded words are not in the
- * raw text the bounds read (40,000 words in a 1 MB base64 forward took 6.6 s, 800,000 empty lines in
- * 2.2 MB 13 s, 40,000 words in a returned original 8 s). So the mail is parsed first without reading
+ * raw text the bounds read (with postal-mime 4.0.0, 40,000 words in a 1 MB base64 forward took
+ * 6.6 s, 800,000 empty lines in 2.2 MB 13 s, 40,000 words in a returned original 8 s). postal-mime
+ * 4.2.0 reads no forward sent base64 or quoted-printable inline (RFC 2046 5.2.1 allows it neither;
+ * such a part is an attachment of its decoded bytes, as Python reads it), so a forward it reads
+ * inline is sent 7bit, 8bit or binary; a returned original the hub reads may still be encoded. So the mail is parsed first without reading
  * forwards inline (documented postal-mime behaviour: each comes out as an attachment flagged
  * `rfc822DepthExceeded`, holding the bytes it would parse), the decoded parts read as messages are
  * held to the bounds, together and apart from the raw mail's, and only then is a mail with forwards
