@@ -57,6 +57,13 @@ export interface WebhookConnector extends ConnectorFacts {
   readonly routes: readonly WebhookRouteDefinition[];
   /** The route to register with the provider: index into `routes`. */
   readonly providerRoute: number;
+  /**
+   * Whether a request whose events the ingest queue refuses is kept in the payload bucket's spill
+   * (shared/intake/spill.ts) and answered 2xx, for the spill drain to queue: for a provider that
+   * does not send the request again (or not long enough to outlast an SQS outage). False: it is
+   * answered 503 and the provider's retry publishes it again.
+   */
+  readonly spillOnPublishFailure: boolean;
   /** Samples in `events/<folder>/`, replayed to the provider route signed with `signer`. */
   readonly samples: { readonly folder: string; readonly signer: SampleSigner };
 }
@@ -100,6 +107,8 @@ export const CONNECTORS = {
     providerRoute: 0,
     secretSections: ['meta'],
     samples: { folder: 'messenger', signer: 'meta' },
+    // Meta retries a failed delivery for up to 36 hours: the 503 loses nothing.
+    spillOnPublishFailure: false,
     ...CHAT_WEBHOOK,
   },
   whatsapp: {
@@ -112,6 +121,8 @@ export const CONNECTORS = {
     providerRoute: 0,
     secretSections: ['meta'],
     samples: { folder: 'whatsapp', signer: 'meta' },
+    // Meta retries a failed delivery for up to 36 hours: the 503 loses nothing.
+    spillOnPublishFailure: false,
     ...CHAT_WEBHOOK,
   },
   sms: {
@@ -124,6 +135,9 @@ export const CONNECTORS = {
     providerRoute: 0,
     secretSections: ['twilio'],
     samples: { folder: 'sms', signer: 'twilio' },
+    // Twilio keeps no inbound message or status for later: its retries all fit in 15 seconds.
+    // Not yet: nothing drains the spill in a deployment until the drain is wired.
+    spillOnPublishFailure: false,
     ...CHAT_WEBHOOK,
   },
   'email-mailgun': {
@@ -143,6 +157,8 @@ export const CONNECTORS = {
     providerRoute: 1,
     secretSections: ['mailgun', 'email'],
     samples: { folder: 'email', signer: 'mailgun' },
+    // Mailgun does not retry a `delivered` notification. Not yet: nothing drains the spill until the drain is wired.
+    spillOnPublishFailure: false,
     payloadReadPrefixes: [],
     payloadWritePrefixes: EMAIL_PAYLOAD_PREFIXES,
     tableWrites: ['replay-guard'],

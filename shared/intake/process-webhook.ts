@@ -7,6 +7,7 @@ import { RuntimeConfigError } from '#shared/config/runtime.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 import { forQueue } from './event-bounds.ts';
+import { eventsNotQueued, spillObjectsFor } from './spill.ts';
 
 /** An adapter with its dependencies already bound. */
 export type WebhookAdapter = (request: WebhookRequest) => WebhookOutcome | Promise<WebhookOutcome>;
@@ -14,6 +15,13 @@ export type WebhookAdapter = (request: WebhookRequest) => WebhookOutcome | Promi
 export interface ProcessWebhookDeps {
   readonly blobStore: BlobStore;
   readonly publisher: EventPublisher;
+  /**
+   * Where events go that the publisher could not queue, for the spill drain to queue later
+   * (./spill.ts): given for a channel whose provider does not send a request again (the registry's
+   * `spillOnPublishFailure`), so its request is answered 2xx once they are kept there. Absent: such
+   * a request is answered 503 and the provider's retry publishes again.
+   */
+  readonly spill?: BlobStore;
   /** Should already carry the channel (`logger.child({ channel })`). */
   readonly logger: Logger;
   /** Monotonic milliseconds, for durations. */
@@ -72,9 +80,31 @@ const runAdapter = async (
 const monotonicMs = (): number => Number(process.hrtime.bigint() / 1000n) / 1000;
 
 /**
+ * Keeps the events a failed publish left unqueued in the spill (./spill.ts): how many events in how
+ * many objects once every object is stored; undefined (logged) when a put failed.
+ */
+const spillNotQueued = async (
+  spill: BlobStore,
+  events: readonly HubEvent[],
+  publishError: unknown,
+  log: Logger,
+): Promise<{ spilledCount: number; objectCount: number } | undefined> => {
+  const notQueued = eventsNotQueued(events, publishError);
+  const objects = spillObjectsFor(notQueued);
+  try {
+    await Promise.all(objects.map((object) => spill.put(object)));
+    return { spilledCount: notQueued.length, objectCount: objects.length };
+  } catch (error) {
+    log.error('events not spilled', { outcome: 'failed', errorName: errorNameOf(error) });
+    return undefined;
+  }
+};
+
+/**
  * Runs a verified-and-normalize adapter and makes its outcome durable: blobs first (events point at
- * them), then events, and the adapter's 2xx only once every event is queued. Logs carry counts,
- * types, ids and durations, never content.
+ * them), then events, and the adapter's 2xx only once every event is queued, or (`deps.spill`) the
+ * events the queue refused are kept in the spill for the drain. Logs carry counts, types, ids and
+ * durations, never content.
  */
 export const processWebhook = async (
   request: WebhookRequest,
@@ -120,10 +150,31 @@ export const processWebhook = async (
     return jsonResponse(outcome.status, { error: outcome.reason });
   }
 
+  let queued: HubEvent[] = [];
+  let stage: 'blobs' | 'events' = 'blobs';
   try {
+    queued = forQueue(outcome.events, request.receivedAt);
     if (outcome.blobs.length > 0) await Promise.all(outcome.blobs.map((blob) => deps.blobStore.put(blob)));
-    if (outcome.events.length > 0) await deps.publisher.publish(forQueue(outcome.events, request.receivedAt));
+    stage = 'events';
+    if (queued.length > 0) await deps.publisher.publish(queued);
   } catch (error) {
+    // The blobs are stored and only the queue refused: the events not queued are kept for the drain.
+    const spilled =
+      stage === 'events' && deps.spill ? await spillNotQueued(deps.spill, queued, error, log) : undefined;
+    if (spilled) {
+      log.warn('webhook accepted, events spilled for the drain', {
+        outcome: 'spill',
+        statusCode: outcome.response.statusCode,
+        errorName: errorNameOf(error),
+        ...(error instanceof IngestPublishError ? { errorCodes: error.errorCodes } : {}),
+        eventCount: outcome.events.length,
+        ...spilled,
+        eventCounts: countByType(outcome.events),
+        blobCount: outcome.blobs.length,
+        durationMs: elapsed(),
+      });
+      return outcome.response;
+    }
     log.error('webhook not stored, provider will retry', {
       outcome: 'failed',
       statusCode: UNAVAILABLE_RESPONSE.statusCode,

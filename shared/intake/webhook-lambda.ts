@@ -71,7 +71,7 @@ export const createWebhookHandler = <C extends WebhookConnectorId>(
           return toApiGatewayResult(NOT_FOUND_RESPONSE);
         }
         secrets = requireSections(await secretsOf(), sections);
-        deps = (options.deps ?? webhookDeps)();
+        deps = (options.deps ?? webhookDeps(connector.spillOnPublishFailure))();
       } catch (error) {
         // Secrets Manager down or a misconfigured function: the provider must retry, not give up.
         log.error('webhook dependencies unavailable', {

@@ -58,7 +58,15 @@ export const hubReplayGuard = (): DynamoReplayGuard => {
   return replayGuard;
 };
 
-export const webhookDeps = () => ({ blobStore: payloadWriter(), publisher: ingestPublisher() });
+/**
+ * What a webhook stores through: the payload bucket, the ingest queue, and the spill (the payload
+ * bucket again, shared/intake/spill.ts) when its connector spills (`spillOnPublishFailure`).
+ */
+export const webhookDeps = (spill: boolean) => () => ({
+  blobStore: payloadWriter(),
+  publisher: ingestPublisher(),
+  ...(spill ? { spill: payloadWriter() } : {}),
+});
 
 /** Tests and the local hub change the environment between runs. */
 export const resetWebhookDeps = (): void => {

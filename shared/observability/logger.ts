@@ -11,7 +11,8 @@ import { redactString, redactValue } from './redact.ts';
 export interface LogFields {
   readonly channel?: Channel;
   readonly route?: string;
-  readonly outcome?: 'respond' | 'reject' | 'accept' | 'failed';
+  /** `spill`: accepted, its events kept in the spill for the drain to queue (shared/intake/spill.ts). */
+  readonly outcome?: 'respond' | 'reject' | 'accept' | 'spill' | 'failed';
   readonly eventId?: string;
   readonly eventIds?: readonly string[];
   readonly conversationId?: string;
@@ -33,6 +34,9 @@ export interface LogFields {
   readonly blobCount?: number;
   readonly batchCount?: number;
   readonly failedCount?: number;
+  /** Events kept in the spill, and the spill objects holding them (shared/intake/spill.ts). */
+  readonly spilledCount?: number;
+  readonly objectCount?: number;
   /** How many identities (of a contact, a conversation): a count, never one of them. */
   readonly identityCount?: number;
   readonly attempt?: number;

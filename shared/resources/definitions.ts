@@ -229,6 +229,11 @@ export const PAYLOAD_BUCKET = {
     sesInbound: 'ses-inbound/',
     /** Files the helpdesk uploads to send (`POST /v1/media` hands out the keys). */
     outboundMedia: 'media/outbound/',
+    /**
+     * Events a webhook could not queue, kept until the spill drain queues them (shared/intake/spill.ts):
+     * `<conversationId>/` (erasure lists them by it) or `unscoped/`.
+     */
+    spill: 'spill/',
   },
   /**
    * Events too large for one queue message, stored as claim checks (keys: shared/aws/claim-check-keys.ts) under
