@@ -9,6 +9,11 @@ export const ALARM_THRESHOLDS = {
   maxOverdueConversations: 0,
   /** `IngestBacklogAge` and `IngestRecordAge`: an ingest message older than this, in seconds. */
   maxIngestAgeSeconds: 300,
+  /**
+   * `SpillAge`: a spill object (events a webhook kept when SQS refused them) older than this, in
+   * seconds: the drain, every minute, has failed to queue it several times.
+   */
+  maxSpillAgeSeconds: 300,
   /** `OutboxBacklogAge` and `OutboxCommandAge`: an outbox command older than this, in seconds. */
   maxOutboxAgeSeconds: 120,
   /** `HelpdeskBacklogAge`: a helpdesk event unread for longer than this, in seconds (the queue keeps it 14 days). */

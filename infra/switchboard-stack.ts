@@ -20,6 +20,7 @@ import { HelpdeskApi } from './constructs/helpdesk-api.ts';
 import { HubApi } from './constructs/hub-api.ts';
 import type { HubRuntimeEnvironment } from './constructs/hub-function.ts';
 import { HubStorage } from './constructs/hub-storage.ts';
+import { IngestSpill } from './constructs/ingest-spill.ts';
 import { MediaFetcher } from './constructs/media-fetcher.ts';
 import { Monitoring } from './constructs/monitoring.ts';
 import { Recorder } from './constructs/recorder.ts';
@@ -47,6 +48,8 @@ export class SwitchboardStack extends Stack {
   public readonly mediaFetcher: MediaFetcher;
   /** Snoozes that wake and answers overdue, swept every minute. */
   public readonly attentionSweeper: AttentionSweeper;
+  /** The spill drain, and what lets a webhook whose provider does not retry spill (shared/intake/spill.ts). */
+  public readonly ingestSpill: IngestSpill;
   /** With SES sending: its delivery events back into the hub. */
   public readonly emailDeliveryEvents?: EmailDeliveryEvents;
   public readonly emailIntake?: EmailIntake;
@@ -116,6 +119,13 @@ export class SwitchboardStack extends Stack {
       SWITCHBOARD_MESSAGE_RETENTION_DAYS: String(config.messageRetentionDays),
     };
 
+    // Always there, whichever channels are on: a spill object left by a channel since turned off is still queued.
+    this.ingestSpill = new IngestSpill(this, 'IngestSpill', {
+      storage: this.storage,
+      runtimeEnvironment: { ...runtimeEnvironment, ...metricsEnvironment },
+      ...functionLogs,
+    });
+
     for (const [id, connector] of webhooksOn) {
       const webhook = new ChannelWebhook(this, `${connector.name}Webhook`, {
         api: this.api,
@@ -127,6 +137,7 @@ export class SwitchboardStack extends Stack {
         ...(this.api ? {} : { reservedConcurrentExecutions: config.webhookReservedConcurrency }),
       });
       this.webhooks[id] = webhook;
+      if (connector.spillOnPublishFailure) this.ingestSpill.allowSpill(webhook.function);
       new CfnOutput(this, `${connector.name}WebhookUrl`, {
         description: `${connector.name} webhook URL to register with the provider`,
         value: webhook.urls[connector.providerRoute] ?? '',
@@ -276,6 +287,8 @@ export class SwitchboardStack extends Stack {
       ],
       attentionSweeperFunction: this.attentionSweeper.function,
       attentionSweepInterval: this.attentionSweeper.interval,
+      ingestSpillDrainFunction: this.ingestSpill.function,
+      ingestSpillInterval: this.ingestSpill.interval,
       helpdeskQueue: this.storage.helpdesk.queue,
       mediaQueue: this.storage.media.queue,
       mediaFetcherFunction: this.mediaFetcher.function,

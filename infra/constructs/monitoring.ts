@@ -20,8 +20,9 @@ import {
   RECORDER_METRICS,
   SEND_FAILURE_NEEDING_A_PERSON,
   SENDER_METRICS,
+  SPILL_METRICS,
 } from '#shared/observability/metric-names.ts';
-import { ATTENTION_SWEEPER } from '#shared/resources/definitions.ts';
+import { ATTENTION_SWEEPER, INGEST_SPILL_DRAIN } from '#shared/resources/definitions.ts';
 import { ALARM_THRESHOLDS } from '../alarm-thresholds.ts';
 
 /** Where webhook requests arrive, which decides where their request and error counts come from. */
@@ -67,6 +68,22 @@ export interface MonitoringProps {
    * @default Duration.minutes(ATTENTION_SWEEPER.intervalMinutes) (one minute)
    */
   readonly attentionSweepInterval?: Duration;
+  /**
+   * The spill drain (IngestSpill): the age of the oldest event a webhook kept when SQS refused it,
+   * its failures, and its invocations (a drain that stopped running).
+   */
+  readonly ingestSpillDrainFunction: lambda.IFunction;
+  /**
+   * How often the drain's schedule rule invokes it (IngestSpill.interval): the window of
+   * `SpillDrainNotRunning` is three periods of at least this, and at least five minutes.
+   * @default Duration.minutes(INGEST_SPILL_DRAIN.intervalMinutes) (one minute)
+   */
+  readonly ingestSpillInterval?: Duration;
+  /**
+   * `SpillAge`: a spill object older than this.
+   * @default Duration.seconds(ALARM_THRESHOLDS.maxSpillAgeSeconds) (5 minutes)
+   */
+  readonly maxSpillAge?: Duration;
   /**
    * The helpdesk's event stream: an old event is one the helpdesk consumer has not read (the queue
    * drops it after 14 days, unseen).
@@ -322,6 +339,7 @@ export class Monitoring extends Construct {
     this.addSenderAlarms(props, period);
     this.addPseudonymKeyAlarm(props, period);
     this.addAttentionAlarms(props, period);
+    this.addSpillAlarms(props, period);
     this.addHelpdeskAlarms(props, period);
     this.addMediaAlarms(props, period);
     this.addSesReputationAlarms(props);
@@ -478,6 +496,49 @@ export class Monitoring extends Construct {
     this.add('AttentionSweeperNotRunning', {
       alarmDescription: `The attention sweeper has not run for ${heartbeatPeriod.toMinutes() * 3} minutes (scheduled every ${interval.toHumanString()}): snoozes do not wake, overdue answers are not reported, announcements that could not be queued stay unpublished and erased people's provider redactions are not retried, and no other alarm says so. Check the sweeper function's Throttles (the account's concurrency used up: the sweeper has none reserved, and a throttled sweep is dropped after two minutes), the schedule rule (enabled, its FailedInvocations) and the function's permission for events.amazonaws.com.`,
       metric: props.attentionSweeperFunction.metricInvocations({ period: heartbeatPeriod, statistic: SUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+  }
+
+  /**
+   * A spill object the drain keeps failing to queue (the gauge of the oldest one's age: each minute's
+   * maximum, so one run is enough), a drain that keeps failing, and one that stopped running (its
+   * gauge then stops too, and missing data reads as fine).
+   */
+  private addSpillAlarms(props: MonitoringProps, period: Duration): void {
+    const maxAge = props.maxSpillAge ?? Duration.seconds(ALARM_THRESHOLDS.maxSpillAgeSeconds);
+    this.add('SpillAge', {
+      alarmDescription: `Events a webhook accepted while SQS refused them (kept under spill/ in the payload bucket) have waited more than ${maxAge.toHumanString()} for the spill drain to queue them: SQS still refuses, or the drain cannot read the objects. They are not lost while they wait; see the drain's log (spill object left for the next run).`,
+      metric: this.hubMetric(SPILL_METRICS.oldestSpillAge, {
+        period: Duration.minutes(1),
+        service: METRIC_SERVICES.ingestSpillDrain,
+        statistic: cloudwatch.Stats.MAXIMUM,
+      }),
+      threshold: maxAge.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+    this.add('SpillDrainErrors', {
+      alarmDescription:
+        'The spill drain keeps failing: events webhooks kept when SQS refused them are not queued until it recovers.',
+      metric: props.ingestSpillDrainFunction.metricErrors({ period, statistic: SUM }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+    });
+    // As for the sweeper: a drain that never starts writes no gauge and counts no Errors.
+    const interval = props.ingestSpillInterval ?? Duration.minutes(INGEST_SPILL_DRAIN.intervalMinutes);
+    const heartbeatPeriod = Duration.minutes(
+      Math.max(period.toMinutes(), Math.ceil(interval.toSeconds() / 60)),
+    );
+    this.add('SpillDrainNotRunning', {
+      alarmDescription: `The spill drain has not run for ${heartbeatPeriod.toMinutes() * 3} minutes (scheduled every ${interval.toHumanString()}): events a webhook kept when SQS refused them would wait unqueued. Check the drain function's Throttles, the schedule rule (enabled, its FailedInvocations) and the function's permission for events.amazonaws.com.`,
+      metric: props.ingestSpillDrainFunction.metricInvocations({ period: heartbeatPeriod, statistic: SUM }),
       threshold: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 3,

@@ -196,6 +196,45 @@ export const listPayloadObjectsUnder = async (
   return listed;
 };
 
+/** A payload object as ListObjectsV2 names it: its key and when it was written. */
+export interface DatedObject {
+  readonly key: string;
+  readonly lastModified: Date;
+}
+
+/**
+ * The payload objects under a prefix with their write times (the spill drain's listing), at most
+ * `maxObjects` of them: one ListObjectsV2 per 1,000, in key order.
+ */
+export const listDatedPayloadObjectsUnder = async (
+  client: S3ClientSource,
+  bucket: string,
+  prefix: string,
+  maxObjects: number,
+): Promise<DatedObject[]> => {
+  const [{ ListObjectsV2Command }, sender] = await Promise.all([
+    loadS3Commands(),
+    typeof client === 'function' ? client() : client,
+  ]);
+  const listed: DatedObject[] = [];
+  let token: string | undefined;
+  do {
+    const page = await sender.send(
+      new ListObjectsV2Command({
+        Bucket: bucket,
+        Prefix: prefix,
+        MaxKeys: Math.min(1000, maxObjects - listed.length),
+        ...(token ? { ContinuationToken: token } : {}),
+      }),
+    );
+    for (const object of page.Contents ?? [])
+      if (object.Key && object.LastModified)
+        listed.push({ key: object.Key, lastModified: object.LastModified });
+    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (token && listed.length < maxObjects);
+  return listed;
+};
+
 /** The payload bucket through the process-wide client, which is loaded on the first put or get. */
 export const lazyS3BlobStore = (bucket: string): S3BlobStore => new S3BlobStore(loadS3Client, bucket);
 

@@ -136,8 +136,7 @@ export const CONNECTORS = {
     secretSections: ['twilio'],
     samples: { folder: 'sms', signer: 'twilio' },
     // Twilio keeps no inbound message or status for later: its retries all fit in 15 seconds.
-    // Not yet: nothing drains the spill in a deployment until the drain is wired.
-    spillOnPublishFailure: false,
+    spillOnPublishFailure: true,
     ...CHAT_WEBHOOK,
   },
   'email-mailgun': {
@@ -157,8 +156,8 @@ export const CONNECTORS = {
     providerRoute: 1,
     secretSections: ['mailgun', 'email'],
     samples: { folder: 'email', signer: 'mailgun' },
-    // Mailgun does not retry a `delivered` notification. Not yet: nothing drains the spill until the drain is wired.
-    spillOnPublishFailure: false,
+    // Mailgun does not retry a `delivered` notification (and its other retries end after about 8 hours).
+    spillOnPublishFailure: true,
     payloadReadPrefixes: [],
     payloadWritePrefixes: EMAIL_PAYLOAD_PREFIXES,
     tableWrites: ['replay-guard'],

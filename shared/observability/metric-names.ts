@@ -23,6 +23,16 @@ export const METRIC_SERVICES = {
   sender: 'sender',
   attentionSweeper: 'attention-sweeper',
   mediaFetcher: 'media-fetcher',
+  ingestSpillDrain: 'ingest-spill-drain',
+} as const;
+
+export const SPILL_METRICS = {
+  /** Seconds since the oldest spill object was written, at each drain run (a gauge an alarm watches; 0 when none). */
+  oldestSpillAge: 'OldestSpillAge',
+  /** Spill objects a run queued and deleted. */
+  spillObjectsDrained: 'SpillObjectsDrained',
+  /** Spill objects a run left for the next because a read, publish or delete failed. */
+  spillObjectsFailed: 'SpillObjectsFailed',
 } as const;
 
 export const MEDIA_METRICS = {

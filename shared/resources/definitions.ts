@@ -254,6 +254,7 @@ export const CORE_FUNCTIONS = [
   'attention-sweeper',
   'media-fetcher',
   'channel-secret-upgrade',
+  'ingest-spill-drain',
 ] as const;
 
 /**
@@ -422,4 +423,22 @@ export const ATTENTION_SWEEPER = {
   maxKeysPerSweep: 10_000,
   /** Conversation items one sweep reads at most (BatchGetItem, 100 a call), per partition. */
   maxItemsPerSweep: 1_000,
+} as const;
+
+/**
+ * The spill drain (functions/ingest-spill-drain.ts): queues the events webhooks kept in the payload
+ * bucket's spill when the ingest queue refused them (shared/intake/spill.ts). The CDK app runs it on
+ * a schedule, the local hub on a timer.
+ */
+export const INGEST_SPILL_DRAIN = {
+  /** The schedule's rate: a spilled event is queued within about this. */
+  intervalMinutes: 1,
+  /** The local hub's timer (tests shorten it). */
+  localIntervalMs: 5_000,
+  /** Under the interval, so a run has ended when the next is due. */
+  timeoutSeconds: 50,
+  /** A run begins objects only within this from its start; the rest of the timeout is for the calls in flight. */
+  budgetSeconds: 30,
+  /** Spill objects one run lists at most (a sustained outage's backlog drains over several runs). */
+  maxListed: 10_000,
 } as const;

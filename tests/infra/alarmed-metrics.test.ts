@@ -51,6 +51,17 @@ vi.mock('#shared/attention/wiring.ts', () => ({
   createPendingRedactionRetryFor: () => async () => undefined,
 }));
 
+vi.mock('#shared/intake/spill-drain.ts', () => ({
+  drainSpill: async () => ({
+    listed: 2,
+    drained: 1,
+    eventsQueued: 1,
+    failed: 1,
+    deferred: 0,
+    oldestAgeSeconds: 400,
+  }),
+}));
+
 interface HubMetric {
   readonly namespace: string;
   readonly name: string;
@@ -132,6 +143,7 @@ describe('alarms on hub metrics', () => {
       SWITCHBOARD_OUTBOX_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/111111111111/o-dlq.fifo',
       SWITCHBOARD_MEDIA_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111111111111/m.fifo',
       SWITCHBOARD_PAYLOAD_BUCKET: 'b',
+      SWITCHBOARD_INGEST_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111111111111/i.fifo',
       SWITCHBOARD_MESSAGE_RETENTION_DAYS: '30',
       SWITCHBOARD_METRICS_NAMESPACE: METRICS_NAMESPACE,
       AWS_REGION: 'eu-west-1',
@@ -169,6 +181,8 @@ describe('alarms on hub metrics', () => {
     await media.handler(sqsEvent(), context);
     const sweeper = await import('../../functions/attention-sweeper.ts');
     await sweeper.handler({} as ScheduledEvent, context);
+    const drain = await import('../../functions/ingest-spill-drain.ts');
+    await drain.handler({} as ScheduledEvent, context);
     const emitted = written(stdout.mock.calls.map(([chunk]) => chunk));
     // Assess
     expect(alarmed.map(({ name }) => name)).toEqual(
@@ -177,6 +191,7 @@ describe('alarms on hub metrics', () => {
         'CommandErrors',
         'MediaJobErrors',
         'MediaCredentialsRefused',
+        'OldestSpillAge',
       ]),
     );
     expect(alarmed.filter((metric) => !emitted.some((candidate) => sameMetric(candidate, metric)))).toEqual(

@@ -13,11 +13,10 @@ const functionOf = (built: typeof plain) =>
 describe('AttentionSweeper', () => {
   it('runs every minute from an EventBridge schedule rule, not retried (the next sweep is the retry)', () => {
     // Act
-    const rules = Object.values(plain.template.findResources('AWS::Events::Rule'));
+    const rules = plain.template.findResources('AWS::Events::Rule');
     const functionArn = { 'Fn::GetAtt': [logicalId(plain.stack.attentionSweeper.function), 'Arn'] };
     // Assess
-    expect(rules).toHaveLength(1);
-    expect(rules[0]?.Properties).toMatchObject({
+    expect(rules[logicalId(plain.stack.attentionSweeper.rule)]?.Properties).toMatchObject({
       ScheduleExpression: 'rate(1 minute)',
       State: 'ENABLED',
       Targets: [expect.objectContaining({ Arn: functionArn })],

@@ -47,8 +47,8 @@ describe('real esbuild bundling', () => {
     console.log(`Lambda bundle sizes (index.mjs):\n${report.join('\n')}`);
     // Assess
     // Five connectors, the recorder, the sender, the SES delivery events, the helpdesk API, the
-    // attention sweeper, the media fetcher and the deploy's channel secret upgrade.
-    expect(bundles).toHaveLength(12);
+    // attention sweeper, the media fetcher, the deploy's channel secret upgrade and the spill drain.
+    expect(bundles).toHaveLength(13);
     for (const bundle of bundles) {
       expect(existsSync(bundle.file), bundle.description).toBe(true);
       expect(existsSync(`${bundle.file}.map`), bundle.description).toBe(true);

@@ -90,7 +90,7 @@ describe('ChannelWebhook routes', () => {
 
 describe('ChannelWebhook least privilege', () => {
   it.each(['messenger', 'whatsapp', 'sms'] as const)(
-    '%s may queue events, read the secret and claim-check large events, nothing more',
+    '%s may queue events, read the secret and claim-check large events (SMS: spill), nothing more',
     (channel) => {
       // Act
       const roleId = roleIdOf(webhook(channel).function);
@@ -110,7 +110,13 @@ describe('ChannelWebhook least privilege', () => {
       expect(resourcesFor(template, roleId, 'secretsmanager:GetSecretValue')).toEqual([
         JSON.stringify({ Ref: logicalId(stack.storage.channelSecrets[section]) }),
       ]);
-      expect(resourcesFor(template, roleId, 's3:PutObject')).toEqual([bucketObjects(CLAIM_CHECK_PREFIX)]);
+      // SMS also keeps the events SQS refused in the spill (Twilio does not send a request again).
+      expect(resourcesFor(template, roleId, 's3:PutObject').sort()).toEqual(
+        [
+          bucketObjects(CLAIM_CHECK_PREFIX),
+          ...(channel === 'sms' ? [bucketObjects(PAYLOAD_BUCKET.prefixes.spill)] : []),
+        ].sort(),
+      );
     },
   );
 
@@ -127,7 +133,7 @@ describe('ChannelWebhook least privilege', () => {
       'sqs:SendMessage',
     ]);
     expect(resourcesFor(template, roleId, 's3:PutObject').sort()).toEqual(
-      EMAIL_PAYLOAD_PREFIXES.map(bucketObjects).sort(),
+      [...EMAIL_PAYLOAD_PREFIXES, PAYLOAD_BUCKET.prefixes.spill].map(bucketObjects).sort(),
     );
     expect(resourcesFor(template, roleId, 'dynamodb:PutItem')).toEqual([
       JSON.stringify({ 'Fn::GetAtt': [logicalId(stack.storage.table), 'Arn'] }),

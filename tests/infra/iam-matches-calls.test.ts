@@ -257,6 +257,21 @@ const GRANTS: Readonly<Record<HubFunctionEntry, FunctionRow>> = {
       'kms:GenerateDataKey': KMS_GENERATE,
     },
   },
+  'ingest-spill-drain': {
+    of: (stack) => stack.ingestSpill.function,
+    grants: {
+      ...LOGS,
+      // The webhooks' publisher: the ingest queue, and the claim check of an event too large for it.
+      'sqs:SendMessage': code('shared/aws/signed/sqs.ts', 'SendMessageBatch'),
+      's3:PutObject': code('shared/aws/signed/s3.ts', 'PutObject'),
+      // The spill objects: listed, read, deleted once queued.
+      's3:ListBucket': code('shared/aws/blob-store.ts', 'ListObjectsV2'),
+      's3:GetObject': code('shared/aws/blob-store.ts', 'GetObject'),
+      's3:DeleteObject': code('shared/aws/blob-store.ts', 'DeleteObjects'),
+      'kms:Decrypt': KMS_DECRYPT,
+      'kms:GenerateDataKey': KMS_GENERATE,
+    },
+  },
   'channel-secret-upgrade': {
     of: (stack) => stack.channelSecretUpgrade.function,
     grants: {

@@ -39,7 +39,7 @@ const functionNamespaces = ({ template }: BuiltStack): Record<string, string | u
     ),
   );
 
-const EMITTERS = ['AttentionSweeper', 'MediaFetcher', 'Recorder', 'Sender'];
+const EMITTERS = ['AttentionSweeper', 'IngestSpill', 'MediaFetcher', 'Recorder', 'Sender'];
 
 const filterNamespaces = ({ template }: BuiltStack): string[] =>
   Object.values(template.findResources('AWS::Logs::MetricFilter') as Record<string, Resource>).flatMap(

@@ -248,6 +248,7 @@ describe('Monitoring', () => {
       helpdeskQueue: built.stack.storage.helpdesk.queue,
       mediaQueue: built.stack.storage.media.queue,
       mediaFetcherFunction: built.stack.mediaFetcher.function,
+      ingestSpillDrainFunction: built.stack.ingestSpill.function,
       maxOverdueConversations: 50,
     });
     // Act
@@ -342,6 +343,7 @@ describe('Monitoring', () => {
       helpdeskQueue: built.stack.storage.helpdesk.queue,
       mediaQueue: built.stack.storage.media.queue,
       mediaFetcherFunction: built.stack.mediaFetcher.function,
+      ingestSpillDrainFunction: built.stack.ingestSpill.function,
     });
     // Act
     const alarm = monitoring.alarms.find((candidate) => candidate.node.id === 'AttentionSweeperNotRunning');
@@ -457,19 +459,22 @@ describe('Monitoring', () => {
     expect(metrics).toContain(`"Ref":"${apiId}"`);
   });
 
-  it("sends every alarm to the topic and treats missing data as fine, but for the sweeper's heartbeat", () => {
+  it("sends every alarm to the topic and treats missing data as fine, but for the sweeper's and the spill drain's heartbeats", () => {
     // Act
-    const heartbeat = alarmNamed('AttentionSweeperNotRunning');
+    const heartbeats = [alarmNamed('AttentionSweeperNotRunning'), alarmNamed('SpillDrainNotRunning')];
     // Assess
     // 6 dead-letter and failed-event queues, 2 webhook rates, ingest ages (the queue's and the
     // recorder's), recorder errors and throttles, outbox ages (the queue's and the sender's), sender
     // errors, refused credentials, paused endpoints, a refused pseudonym key, overdue conversations,
     // attention sweeper errors and heartbeat, helpdesk and media queue ages, media fetcher errors,
-    // refused media credentials, SES bounce and complaint rates (no helpdesk API)
-    expect(alarms).toHaveLength(27);
+    // refused media credentials, SES bounce and complaint rates, the spill's age, the spill drain's
+    // errors and heartbeat (no helpdesk API)
+    expect(alarms).toHaveLength(30);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([topicRef]);
-      expect(alarm.Properties.TreatMissingData).toBe(alarm === heartbeat ? 'breaching' : 'notBreaching');
+      expect(alarm.Properties.TreatMissingData).toBe(
+        heartbeats.includes(alarm) ? 'breaching' : 'notBreaching',
+      );
     }
   });
 });

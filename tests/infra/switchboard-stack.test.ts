@@ -186,9 +186,9 @@ describe('SwitchboardStack wiring', () => {
       'TwilioSmsWebhookUrl',
     ]);
     smsOnly.template.resourceCountIs('AWS::SES::ReceiptRuleSet', 0);
-    // the SMS webhook, the recorder, the sender, the attention sweeper, the media fetcher and the
-    // deploy's channel secret upgrade
-    smsOnly.template.resourceCountIs('AWS::Lambda::Function', 6);
+    // the SMS webhook, the recorder, the sender, the attention sweeper, the media fetcher, the
+    // deploy's channel secret upgrade and the spill drain
+    smsOnly.template.resourceCountIs('AWS::Lambda::Function', 7);
   });
 
   it('builds no webhook HTTP API, no ApiEndpoint output and no webhook alarm without a webhook channel', () => {
