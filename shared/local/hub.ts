@@ -11,6 +11,7 @@ import { resetWebhookDeps } from '#shared/intake/wiring.ts';
 import {
   ATTENTION_SWEEPER,
   HELPDESK_QUEUE,
+  INGEST_SPILL_DRAIN,
   MEDIA_FETCHER,
   RECORDER,
   SENDER,
@@ -140,6 +141,12 @@ export interface LocalHubOptions {
    * @default ATTENTION_SWEEPER.localIntervalMs (5 s)
    */
   readonly attentionSweepIntervalMs?: number | false;
+  /**
+   * How often the spill drain runs (AWS: every minute), queueing the events a webhook kept when
+   * the ingest queue refused them; `false`: never (it is not loaded).
+   * @default INGEST_SPILL_DRAIN.localIntervalMs (5 s)
+   */
+  readonly spillDrainIntervalMs?: number | false;
   /**
    * Batches each queue's event source hands its function at once, for every queue; by default the
    * maximum concurrency the CDK app gives that event source (the outbox and media queues: 10), else
@@ -499,9 +506,11 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
             ? 'commands stay on the outbox'
             : functionFile === 'attention-sweeper.ts'
               ? 'snoozes do not wake and no response_overdue is reported'
-              : functionFile === 'media-fetcher.ts'
-                ? 'attachments stay on the media queue'
-                : 'its routes answer 500'
+              : functionFile === 'ingest-spill-drain.ts'
+                ? 'events a webhook spilled stay in the payload bucket'
+                : functionFile === 'media-fetcher.ts'
+                  ? 'attachments stay on the media queue'
+                  : 'its routes answer 500'
       }`,
     );
     return undefined;
@@ -509,18 +518,21 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
   // Init phases in parallel, as Lambda prepares functions independently.
   const webhookFiles = [...new Set(routes.map((route) => route.functionFile))];
   const sweepIntervalMs = options.attentionSweepIntervalMs ?? ATTENTION_SWEEPER.localIntervalMs;
+  const drainIntervalMs = options.spillDrainIntervalMs ?? INGEST_SPILL_DRAIN.localIntervalMs;
   const [
     recorderFunction,
     senderFunction,
     sesEventsFunction,
     mediaFunction,
     sweeperFunction,
+    drainFunction,
     ...webhookFunctions
   ] = await Promise.all([
     ...['recorder.ts', 'sender.ts', 'email-ses-events.ts', 'media-fetcher.ts'].map((functionFile) =>
       startFunction(functionFile),
     ),
     sweepIntervalMs === false ? undefined : startFunction('attention-sweeper.ts'),
+    drainIntervalMs === false ? undefined : startFunction('ingest-spill-drain.ts'),
     ...webhookFiles.map((functionFile) => startFunction(functionFile)),
   ]);
   const functions = [
@@ -529,6 +541,7 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     sesEventsFunction,
     mediaFunction,
     sweeperFunction,
+    drainFunction,
     ...webhookFunctions,
   ].filter((fn): fn is LambdaFunction => fn !== undefined);
   for (const [index, functionFile] of webhookFiles.entries()) {
@@ -622,7 +635,23 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
         })
       : undefined;
 
+  // The spill drain's schedule rule in AWS; here a timer, one run at a time.
+  const drains: RunningSchedule | undefined =
+    drainFunction && drainIntervalMs !== false
+      ? startSchedule({
+          ruleName: 'ingest-spill-drain',
+          intervalMs: drainIntervalMs,
+          timeoutSeconds: INGEST_SPILL_DRAIN.timeoutSeconds,
+          invoke: (event, context) => drainFunction.invoke(event, context),
+          onError: (error) =>
+            log(
+              `ingest-spill-drain: ${error instanceof Error ? error.name : 'error'} (the next run retries)`,
+            ),
+        })
+      : undefined;
+
   const release = async () => {
+    await drains?.stop();
     await sweeps?.stop();
     await mediaSource?.stop();
     await outboxSource?.stop();
