@@ -43,12 +43,14 @@ export const isPayloadObjectKey = (value: unknown): value is string =>
 
 /**
  * The prefixes under which a conversation's objects sit, each followed by its id: what erasure lists
- * (and so what its role may list: infra/constructs/helpdesk-api.ts).
+ * (and so what its role may list: infra/constructs/helpdesk-api.ts). The spill among them: events a
+ * webhook kept when SQS refused them (shared/intake/spill.ts), until the drain queues them.
  */
 export const CONVERSATION_OBJECT_PREFIXES = [
   PAYLOAD_BUCKET.claimCheckPrefix,
   PAYLOAD_BUCKET.prefixes.attachments,
   PAYLOAD_BUCKET.prefixes.bodies,
+  PAYLOAD_BUCKET.prefixes.spill,
 ] as const;
 
 /** Every prefix under which the bucket keeps objects of `conversationId`; none for any other string. */

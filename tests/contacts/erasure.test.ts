@@ -610,6 +610,8 @@ describe('export and erasure of one person across channels', () => {
     const owned = [
       `${PAYLOAD_BUCKET.prefixes.attachments}${conversationId}/msg_x/0`,
       `${PAYLOAD_BUCKET.prefixes.bodies}${conversationId}/msg_y/${'a'.repeat(64)}.txt`,
+      // Events a webhook spilled when SQS refused them, not yet queued by the drain.
+      `${PAYLOAD_BUCKET.prefixes.spill}${conversationId}/${'b'.repeat(64)}.json`,
     ];
     const planned = `${PAYLOAD_BUCKET.prefixes.outboundMedia}2026/canary-invoice.pdf`;
     await createSendStore(context).claim({
@@ -657,6 +659,7 @@ describe('export and erasure of one person across channels', () => {
         `${PAYLOAD_BUCKET.prefixes.attachments}${conversationId}/`,
         `${PAYLOAD_BUCKET.prefixes.bodies}${conversationId}/`,
         `${PAYLOAD_BUCKET.claimCheckPrefix}${conversationId}/`,
+        `${PAYLOAD_BUCKET.prefixes.spill}${conversationId}/`,
       ]),
     );
     expect(report?.objectsDeleted).toBe(1 + owned.length);

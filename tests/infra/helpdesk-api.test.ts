@@ -181,7 +181,7 @@ describe('HelpdeskApi', () => {
     );
     // What erasure lists for a conversation (shared/store/erasure.ts) is inside the grant
     const listed = conversationObjectPrefixes(`conv_${'0a'.repeat(16)}`);
-    expect(listed).toHaveLength(3);
+    expect(listed).toHaveLength(4);
     for (const prefix of listed)
       expect(allowed.some((pattern) => prefix.startsWith(pattern.slice(0, -1)))).toBe(true);
   });
