@@ -14,6 +14,13 @@ import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
  * the webhooks' path, whose bundles hold none.
  */
 
+/**
+ * What a spilling webhook keeps of its invocation for the spill's put: its publish gives up this
+ * much before the invocation's deadline (signed-caller.ts keeps a further second to answer), so
+ * a throttle that uses up the publisher's retries still leaves one PutObject attempt of up to 2 s.
+ */
+export const SPILL_PUT_RESERVE_MS = 2_000;
+
 /** Objects of events about no conversation (an endpoint's notices): a fixed segment, no identifier. */
 const UNSCOPED_SEGMENT = 'unscoped/';
 

@@ -8,8 +8,9 @@ import type { SecretSection } from '#shared/channels/registry.ts';
 import { requireConfig, runtimeConfig } from '#shared/config/runtime.ts';
 import type { SectionParsers } from '#shared/config/secrets/sections.ts';
 import { DynamoReplayGuard } from '#shared/store/replay-guard.ts';
+import { SPILL_PUT_RESERVE_MS } from './spill.ts';
 
-let publisher: BatchEventPublisher | undefined;
+const publishers = new Map<number, BatchEventPublisher>();
 let replayGuard: DynamoReplayGuard | undefined;
 
 /**
@@ -23,19 +24,21 @@ const payloadWriter = (): SignedS3BlobStore =>
   );
 
 /**
- * The ingest queue publisher; oversize events are claim-checked into the payload bucket. It sends
+ * The ingest queue publisher (its SQS calls ending `reserveMs` before the invocation's deadline); oversize events are claim-checked into the payload bucket. It sends
  * SendMessageBatch as a signed request of its own (shared/aws/signed/), not through the SDK's SQS
  * client: the intake functions' bundles and cold starts leave the SQS SDK out.
  */
-export const ingestPublisher = (): BatchEventPublisher => {
+export const ingestPublisher = (reserveMs = 0): BatchEventPublisher => {
+  let publisher = publishers.get(reserveMs);
   if (!publisher) {
     const config = requireConfig('SWITCHBOARD_INGEST_QUEUE_URL', 'SWITCHBOARD_PAYLOAD_BUCKET');
     publisher = new BatchEventPublisher({
-      sqs: signedSqsClient(),
+      sqs: signedSqsClient(reserveMs),
       queueUrl: config.SWITCHBOARD_INGEST_QUEUE_URL,
       overflow: { store: payloadWriter(), bucket: config.SWITCHBOARD_PAYLOAD_BUCKET },
       deduplicateByRawObject: true,
     });
+    publishers.set(reserveMs, publisher);
   }
   return publisher;
 };
@@ -64,12 +67,13 @@ export const hubReplayGuard = (): DynamoReplayGuard => {
  */
 export const webhookDeps = (spill: boolean) => () => ({
   blobStore: payloadWriter(),
-  publisher: ingestPublisher(),
+  // A spilling webhook's queue gives up SPILL_PUT_RESERVE_MS early, so the spill's put has time.
+  publisher: ingestPublisher(spill ? SPILL_PUT_RESERVE_MS : 0),
   ...(spill ? { spill: payloadWriter() } : {}),
 });
 
 /** Tests and the local hub change the environment between runs. */
 export const resetWebhookDeps = (): void => {
-  publisher = undefined;
+  publishers.clear();
   replayGuard = undefined;
 };

@@ -130,6 +130,9 @@ export const signedCallDeadline = (): MiddlewareObj => ({
   },
 });
 
+/** The current invocation's deadline (signedCallDeadline), or undefined outside one. */
+export const currentInvocationDeadline = (): number | undefined => invocationDeadline;
+
 /** Kept free at the end of an invocation to answer and log. */
 const ANSWER_MARGIN_MS = 1_000;
 /** Less than this left: no new attempt. */

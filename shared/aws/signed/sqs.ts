@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { onAwsClientsReset } from '../clients.ts';
 import type { SendMessageBatchResult, SqsBatchSender } from '../event-publisher.ts';
 import { AwsJsonClient, type AwsJsonClientOptions, type AwsJsonService } from './aws-json.ts';
+import { currentInvocationDeadline } from './signed-caller.ts';
 
 /** SQS over its JSON protocol (awsJson1_0), as the SDK speaks it. */
 export const SQS_SERVICE: AwsJsonService = {
@@ -64,14 +65,30 @@ export class SignedSqsClient implements SqsBatchSender {
   }
 }
 
-let sqs: SignedSqsClient | undefined;
+const clients = new Map<number, SignedSqsClient>();
 
 onAwsClientsReset(() => {
-  sqs = undefined;
+  clients.clear();
 });
 
-/** The process's signed SQS client (endpoint, region and credentials from the environment). */
-export const signedSqsClient = (): SignedSqsClient => {
-  sqs ??= new SignedSqsClient();
-  return sqs;
+/**
+ * The process's signed SQS client (endpoint, region and credentials from the environment). With
+ * `reserveMs`, its attempts and waits end that much earlier than the invocation's deadline: the
+ * time a spilling webhook keeps for the spill's put after the queue refused (shared/intake/spill.ts).
+ */
+export const signedSqsClient = (reserveMs = 0): SignedSqsClient => {
+  let client = clients.get(reserveMs);
+  if (!client) {
+    client =
+      reserveMs === 0
+        ? new SignedSqsClient()
+        : new SignedSqsClient({
+            deadline: () => {
+              const deadline = currentInvocationDeadline();
+              return deadline === undefined ? undefined : deadline - reserveMs;
+            },
+          });
+    clients.set(reserveMs, client);
+  }
+  return client;
 };
