@@ -2,14 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand, type Message } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyStructuredResultV2, ScheduledEvent } from 'aws-lambda';
+import type { APIGatewayProxyStructuredResultV2, ScheduledEvent, SQSBatchResponse } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { signTwilioRequest } from '#shared/channels/sms/inbound/webhook.ts';
 import { LOCAL_DEV_SECRETS } from '#shared/config/secrets.ts';
 import { HubEventSchema } from '#shared/contract/index.ts';
+import { toSqsRecord } from '#shared/local/event-source.ts';
+import { LOCAL_REGION } from '#shared/local/local-aws.ts';
 import { PAYLOAD_BUCKET } from '#shared/resources/definitions.ts';
 import { useEmulatedHub } from '#tests/support/emulated-hub.ts';
-import { apiGatewayEvent, lambdaContext, useHubEnvironment } from '#tests/support/factories.ts';
+import { apiGatewayEvent, drainQueue, lambdaContext, useHubEnvironment } from '#tests/support/factories.ts';
 import { EVENTS_DIR } from '#tests/support/golden.ts';
 
 /*
@@ -22,6 +24,7 @@ import { EVENTS_DIR } from '#tests/support/golden.ts';
 
 const PUBLIC_BASE_URL = 'https://hooks.switchboard.example';
 const PATH = '/webhooks/sms/twilio';
+const INGEST_QUEUE_ARN = 'arn:aws:sqs:eu-west-1:000000000000:switchboard-ingest.fifo';
 
 const twilioStop = () => {
   const params = Object.entries(
@@ -46,13 +49,12 @@ const twilioStop = () => {
 describe('a Twilio STOP the ingest queue refuses', () => {
   const hub = useEmulatedHub({ SWITCHBOARD_PUBLIC_BASE_URL: PUBLIC_BASE_URL });
 
-  /** Every message on the ingest queue, each deleted once received (a FIFO group hands out its next one only then). */
-  const takeIngestMessages = async (): Promise<Message[]> => {
+  /** Every message on a queue, each deleted once received (a FIFO group hands out its next one only then). */
+  const takeMessages = async (queueUrl: string): Promise<Message[]> => {
     const { sqs } = hub.emulators.clients;
-    const queueUrl = hub.emulators.resources.ingestQueueUrl;
     const taken: Message[] = [];
     for (let poll = 0; poll < 20; poll++) {
-      const batch = await hub.ingestQueueMessages();
+      const batch = await drainQueue(sqs, queueUrl);
       if (batch.length === 0) break;
       taken.push(...batch);
       for (const message of batch)
@@ -73,7 +75,7 @@ describe('a Twilio STOP the ingest queue refuses', () => {
     return (listed.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : []));
   };
 
-  it('is answered 200, kept in the spill, and queued by the drain', async () => {
+  it('is answered 200, kept in the spill, queued by the drain and recorded', async () => {
     // Prepare: the webhook's queue does not exist (SQS refuses every SendMessageBatch)
     const { handler: webhook } = await import('#functions/webhook-sms-twilio.ts');
     const { handler: drain } = await import('#functions/ingest-spill-drain.ts');
@@ -91,7 +93,7 @@ describe('a Twilio STOP the ingest queue refuses', () => {
     const queuedMeanwhile = await hub.ingestQueueMessages();
     // Act: the next drain run, the queue back
     await drain({} as ScheduledEvent, lambdaContext());
-    const messages = await takeIngestMessages();
+    const messages = await takeMessages(hub.emulators.resources.ingestQueueUrl);
     // Assess
     expect(answer.statusCode).toBe(200);
     expect(queuedMeanwhile).toEqual([]);
@@ -104,5 +106,25 @@ describe('a Twilio STOP the ingest queue refuses', () => {
       expect(message.Attributes?.MessageDeduplicationId).toBe(events[index]?.id);
     }
     expect(await spillKeys()).toEqual([]);
+    // Act: the recorder's batch of what the drain queued
+    const restoreDlq = useHubEnvironment({
+      SWITCHBOARD_INGEST_DLQ_URL: hub.emulators.resources.ingestDlqUrl,
+      SWITCHBOARD_PSEUDONYM_KEY_ARN: 'local',
+    });
+    let recorded: SQSBatchResponse;
+    try {
+      const { handler: recorder } = await import('#functions/recorder.ts');
+      recorded = (await recorder(
+        { Records: messages.map((message) => toSqsRecord(message, INGEST_QUEUE_ARN, LOCAL_REGION)) },
+        lambdaContext(),
+      )) as SQSBatchResponse;
+    } finally {
+      restoreDlq();
+    }
+    const told = await takeMessages(hub.emulators.resources.helpdeskQueueUrl);
+    // Assess: recorded, the opt-out told to the helpdesk
+    expect(recorded.batchItemFailures).toEqual([]);
+    const toldTypes = told.map((message) => HubEventSchema.parse(JSON.parse(message.Body ?? '')).type);
+    expect(toldTypes).toContain('switchboard.contact.consent_changed');
   });
 });
