@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
+import { signedCallDeadline } from '#shared/aws/signed/signed-caller.ts';
 import { countSpillDrain, drainSpillFromEnvironment } from '#shared/intake/spill-drain-lambda.ts';
 import { hubMetrics } from '#shared/observability/hub-metrics.ts';
 import { logger } from '#shared/observability/logger.ts';
@@ -12,6 +13,8 @@ const metrics = hubMetrics(METRIC_SERVICES.ingestSpillDrain);
 /** Every minute (an EventBridge schedule; the local hub's timer): queues the events webhooks spilled when SQS refused them. */
 export const handler = middy<ScheduledEvent, void>()
   .use(logRequestId())
+  // The publisher's signed requests start no attempt that would outlast the invocation.
+  .use(signedCallDeadline())
   .handler(async () => {
     const report = await drainSpillFromEnvironment(logger);
     countSpillDrain(metrics, report);
