@@ -490,18 +490,14 @@ export class Monitoring extends Construct {
     // invocation, which this alarm catches, and a single failed or dropped sweep is made up by the
     // next one (its work is all conditional and picked up where it is due).
     const interval = props.attentionSweepInterval ?? Duration.minutes(ATTENTION_SWEEPER.intervalMinutes);
-    const heartbeatPeriod = Duration.minutes(
-      Math.max(period.toMinutes(), Math.ceil(interval.toSeconds() / 60)),
+    this.addNotRunningAlarm(
+      'AttentionSweeperNotRunning',
+      props.attentionSweeperFunction,
+      interval,
+      period,
+      (minutes) =>
+        `The attention sweeper has not run for ${minutes} minutes (scheduled every ${interval.toHumanString()}): snoozes do not wake, overdue answers are not reported, announcements that could not be queued stay unpublished and erased people's provider redactions are not retried, and no other alarm says so. Check the sweeper function's Throttles (the account's concurrency used up: the sweeper has none reserved, and a throttled sweep is dropped after two minutes), the schedule rule (enabled, its FailedInvocations) and the function's permission for events.amazonaws.com.`,
     );
-    this.add('AttentionSweeperNotRunning', {
-      alarmDescription: `The attention sweeper has not run for ${heartbeatPeriod.toMinutes() * 3} minutes (scheduled every ${interval.toHumanString()}): snoozes do not wake, overdue answers are not reported, announcements that could not be queued stay unpublished and erased people's provider redactions are not retried, and no other alarm says so. Check the sweeper function's Throttles (the account's concurrency used up: the sweeper has none reserved, and a throttled sweep is dropped after two minutes), the schedule rule (enabled, its FailedInvocations) and the function's permission for events.amazonaws.com.`,
-      metric: props.attentionSweeperFunction.metricInvocations({ period: heartbeatPeriod, statistic: SUM }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 3,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-    });
   }
 
   /**
@@ -533,18 +529,14 @@ export class Monitoring extends Construct {
     });
     // As for the sweeper: a drain that never starts writes no gauge and counts no Errors.
     const interval = props.ingestSpillInterval ?? Duration.minutes(INGEST_SPILL_DRAIN.intervalMinutes);
-    const heartbeatPeriod = Duration.minutes(
-      Math.max(period.toMinutes(), Math.ceil(interval.toSeconds() / 60)),
+    this.addNotRunningAlarm(
+      'SpillDrainNotRunning',
+      props.ingestSpillDrainFunction,
+      interval,
+      period,
+      (minutes) =>
+        `The spill drain has not run for ${minutes} minutes (scheduled every ${interval.toHumanString()}): events a webhook kept when SQS refused them would wait unqueued. Check the drain function's Throttles, the schedule rule (enabled, its FailedInvocations) and the function's permission for events.amazonaws.com.`,
     );
-    this.add('SpillDrainNotRunning', {
-      alarmDescription: `The spill drain has not run for ${heartbeatPeriod.toMinutes() * 3} minutes (scheduled every ${interval.toHumanString()}): events a webhook kept when SQS refused them would wait unqueued. Check the drain function's Throttles, the schedule rule (enabled, its FailedInvocations) and the function's permission for events.amazonaws.com.`,
-      metric: props.ingestSpillDrainFunction.metricInvocations({ period: heartbeatPeriod, statistic: SUM }),
-      threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 3,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-    });
   }
 
   /**
@@ -786,6 +778,32 @@ export class Monitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 5,
       datapointsToAlarm: 1,
+    });
+  }
+
+  /**
+   * A scheduled function that stopped running: no invocation in three periods, each at least one
+   * interval long. Missing data is what this alarm is for (a sweep that never starts counts no
+   * Errors and writes no gauge), so it reads as breaching.
+   */
+  private addNotRunningAlarm(
+    id: string,
+    fn: lambda.IFunction,
+    interval: Duration,
+    period: Duration,
+    describe: (minutes: number) => string,
+  ): void {
+    const heartbeatPeriod = Duration.minutes(
+      Math.max(period.toMinutes(), Math.ceil(interval.toSeconds() / 60)),
+    );
+    this.add(id, {
+      alarmDescription: describe(heartbeatPeriod.toMinutes() * 3),
+      metric: fn.metricInvocations({ period: heartbeatPeriod, statistic: SUM }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
     });
   }
 

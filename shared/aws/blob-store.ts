@@ -85,33 +85,46 @@ export const deletePayloadObjects = async (
   }
 };
 
-/** Each page (up to 1,000 keys, one ListObjectsV2) of the payload objects under a prefix, as listed. */
+/** A payload object as ListObjectsV2 names it: its key and when it was written. */
+export interface DatedObject {
+  readonly key: string;
+  readonly lastModified: Date;
+}
+
+/**
+ * Each page (up to 1,000 objects, one ListObjectsV2) of the payload objects under a prefix, as
+ * listed, until `maxObjects` were listed (every one by default).
+ */
 const forEachPageUnder = async (
   client: S3ClientSource,
   bucket: string,
   prefix: string,
-  onPage: (sender: S3Sender, keys: string[]) => Promise<void>,
+  onPage: (sender: S3Sender, objects: DatedObject[]) => Promise<void>,
+  maxObjects = Number.POSITIVE_INFINITY,
 ): Promise<void> => {
   const [{ ListObjectsV2Command }, sender] = await Promise.all([
     loadS3Commands(),
     typeof client === 'function' ? client() : client,
   ]);
+  let listed = 0;
   let token: string | undefined;
   do {
     const page = await sender.send(
       new ListObjectsV2Command({
         Bucket: bucket,
         Prefix: prefix,
-        MaxKeys: 1000,
+        MaxKeys: Math.min(1000, maxObjects - listed),
         ...(token ? { ContinuationToken: token } : {}),
       }),
     );
-    await onPage(
-      sender,
-      (page.Contents ?? []).flatMap((object) => (object.Key ? [object.Key] : [])),
+    // S3 dates every object it lists; one undated (an emulator's) is taken as just written.
+    const objects = (page.Contents ?? []).flatMap((object) =>
+      object.Key ? [{ key: object.Key, lastModified: object.LastModified ?? new Date() }] : [],
     );
+    listed += objects.length;
+    await onPage(sender, objects);
     token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token);
+  } while (token && listed < maxObjects);
 };
 
 /**
@@ -124,9 +137,13 @@ export const deletePayloadObjectsUnder = async (
   prefix: string,
 ): Promise<number> => {
   let deleted = 0;
-  await forEachPageUnder(client, bucket, prefix, async (sender, keys) => {
-    await deletePayloadObjects(sender, bucket, keys);
-    deleted += keys.length;
+  await forEachPageUnder(client, bucket, prefix, async (sender, objects) => {
+    await deletePayloadObjects(
+      sender,
+      bucket,
+      objects.map((object) => object.key),
+    );
+    deleted += objects.length;
   });
   return deleted;
 };
@@ -190,17 +207,11 @@ export const listPayloadObjectsUnder = async (
   prefix: string,
 ): Promise<string[]> => {
   const listed: string[] = [];
-  await forEachPageUnder(client, bucket, prefix, async (_sender, keys) => {
-    listed.push(...keys);
+  await forEachPageUnder(client, bucket, prefix, async (_sender, objects) => {
+    listed.push(...objects.map((object) => object.key));
   });
   return listed;
 };
-
-/** A payload object as ListObjectsV2 names it: its key and when it was written. */
-export interface DatedObject {
-  readonly key: string;
-  readonly lastModified: Date;
-}
 
 /**
  * The payload objects under a prefix with their write times (the spill drain's listing), at most
@@ -212,26 +223,16 @@ export const listDatedPayloadObjectsUnder = async (
   prefix: string,
   maxObjects: number,
 ): Promise<DatedObject[]> => {
-  const [{ ListObjectsV2Command }, sender] = await Promise.all([
-    loadS3Commands(),
-    typeof client === 'function' ? client() : client,
-  ]);
   const listed: DatedObject[] = [];
-  let token: string | undefined;
-  do {
-    const page = await sender.send(
-      new ListObjectsV2Command({
-        Bucket: bucket,
-        Prefix: prefix,
-        MaxKeys: Math.min(1000, maxObjects - listed.length),
-        ...(token ? { ContinuationToken: token } : {}),
-      }),
-    );
-    for (const object of page.Contents ?? [])
-      if (object.Key && object.LastModified)
-        listed.push({ key: object.Key, lastModified: object.LastModified });
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
-  } while (token && listed.length < maxObjects);
+  await forEachPageUnder(
+    client,
+    bucket,
+    prefix,
+    async (_sender, objects) => {
+      listed.push(...objects);
+    },
+    maxObjects,
+  );
   return listed;
 };
 
