@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { DatedObject } from '#shared/aws/blob-store.ts';
 import type { HubEvent } from '#shared/contract/types.ts';
 import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
 
@@ -13,15 +14,9 @@ import { errorNameOf, type Logger } from '#shared/observability/logger.ts';
  * shared/recorder/record-event.ts).
  */
 
-/** A spill object as listed. */
-export interface ListedSpillObject {
-  readonly key: string;
-  readonly lastModified: Date;
-}
-
 export interface SpillDrainDeps {
   /** The spill objects (ListObjectsV2 under the spill prefix), up to a bound. */
-  readonly list: () => Promise<readonly ListedSpillObject[]>;
+  readonly list: () => Promise<readonly DatedObject[]>;
   readonly read: (key: string) => Promise<Uint8Array>;
   /** Deletes one object; one already gone is no error. */
   readonly remove: (key: string) => Promise<void>;

@@ -620,35 +620,41 @@ export const startLocalHub = async (options: LocalHubOptions = {}): Promise<Loca
     MEDIA_FETCHER,
   );
 
-  // EventBridge's schedule rule in AWS; here a timer, one sweep at a time.
-  const sweeps: RunningSchedule | undefined =
-    sweeperFunction && sweepIntervalMs !== false
+  // EventBridge's schedule rules in AWS; here timers, one run of each at a time.
+  const scheduled = (
+    fn: LambdaFunction | undefined,
+    intervalMs: number | false,
+    rule: {
+      readonly name: string;
+      readonly label: string;
+      readonly timeoutSeconds: number;
+      readonly run: string;
+    },
+  ): RunningSchedule | undefined =>
+    fn && intervalMs !== false
       ? startSchedule({
-          ruleName: 'attention-sweep',
-          intervalMs: sweepIntervalMs,
-          timeoutSeconds: ATTENTION_SWEEPER.timeoutSeconds,
-          invoke: (event, context) => sweeperFunction.invoke(event, context),
+          ruleName: rule.name,
+          intervalMs,
+          timeoutSeconds: rule.timeoutSeconds,
+          invoke: (event, context) => fn.invoke(event, context),
           onError: (error) =>
             log(
-              `attention-sweeper: ${error instanceof Error ? error.name : 'error'} (the next sweep retries)`,
+              `${rule.label}: ${error instanceof Error ? error.name : 'error'} (the next ${rule.run} retries)`,
             ),
         })
       : undefined;
-
-  // The spill drain's schedule rule in AWS; here a timer, one run at a time.
-  const drains: RunningSchedule | undefined =
-    drainFunction && drainIntervalMs !== false
-      ? startSchedule({
-          ruleName: 'ingest-spill-drain',
-          intervalMs: drainIntervalMs,
-          timeoutSeconds: INGEST_SPILL_DRAIN.timeoutSeconds,
-          invoke: (event, context) => drainFunction.invoke(event, context),
-          onError: (error) =>
-            log(
-              `ingest-spill-drain: ${error instanceof Error ? error.name : 'error'} (the next run retries)`,
-            ),
-        })
-      : undefined;
+  const sweeps = scheduled(sweeperFunction, sweepIntervalMs, {
+    name: 'attention-sweep',
+    label: 'attention-sweeper',
+    timeoutSeconds: ATTENTION_SWEEPER.timeoutSeconds,
+    run: 'sweep',
+  });
+  const drains = scheduled(drainFunction, drainIntervalMs, {
+    name: 'ingest-spill-drain',
+    label: 'ingest-spill-drain',
+    timeoutSeconds: INGEST_SPILL_DRAIN.timeoutSeconds,
+    run: 'run',
+  });
 
   const release = async () => {
     await drains?.stop();
