@@ -98,7 +98,9 @@ export interface OutboxDeps {
    * the helpdesk queue, Secrets Manager), a wait whose bookkeeping DynamoDB refused (its provider
    * took nothing) or the ending of a command at its give-up receive, a bug. Called once per failed
    * group with the records left for redelivery by it (the failed one and those held behind it; after
-   * a wait, those whose ending failed); the function counts them for an alarm.
+   * a wait, those whose ending failed), and with 1 for a command that ended with a write of its own
+   * kept for the environment's next command (a credentials pause DynamoDB refused, SendHandled.fault);
+   * the function counts them for an alarm.
    */
   readonly onCommandError?: (failedCount: number) => void;
 }
@@ -210,6 +212,13 @@ const largestFieldOf = (json: unknown): string => {
 
 export const createOutboxService = (deps: OutboxDeps) => {
   const { logger } = deps;
+
+  /**
+   * CommandErrors: the records of a receive left with a fault of the sender's own, a failed group's
+   * (isCommandFault) or a command's that ended all the same (SendHandled.fault); once per record and
+   * receive, however often its calls were tried. Every count goes through here.
+   */
+  const countFaults = (records: number): void => deps.onCommandError?.(records);
 
   /**
    * A send command that does not parse but names its conversation and key: it ends `content_invalid`.
@@ -471,10 +480,21 @@ export const createOutboxService = (deps: OutboxDeps) => {
   ): Promise<void> => {
     const command = await commandOf(record, publisher);
     if (command === undefined) return;
-    if (command.type === COMMAND_TYPES.sendMessage)
-      await deps.sendMessage(command, remainingMs, publisher, undefined, queuedAtOf(record));
+    if (command.type === COMMAND_TYPES.sendMessage) {
+      const { fault } = await deps.sendMessage(
+        command,
+        remainingMs,
+        publisher,
+        undefined,
+        queuedAtOf(record),
+      );
+      // Ended, with a write of its own refused and kept for this environment's next command (logged
+      // as it was kept): nothing waits on it, but only this environment holds it.
+      if (fault !== undefined) countFaults(1);
+      return;
+    }
     // A signal publishes nothing: the batch's outcome events do not wait for its provider call.
-    else await publisher.aside(() => signal(command, remainingMs));
+    await publisher.aside(() => signal(command, remainingMs));
   };
 
   /**
@@ -495,7 +515,7 @@ export const createOutboxService = (deps: OutboxDeps) => {
     // A malformed command ends at once, a signal has no outcome to wait for: neither is one a
     // receive could have died in the middle of.
     if (command?.type !== COMMAND_TYPES.sendMessage) return 'finished-before';
-    const outcome = await deps.sendMessage(command, () => 0, publisher, why);
+    const { result: outcome } = await deps.sendMessage(command, () => 0, publisher, why);
     if (outcome === 'duplicate') return 'finished-before';
     logger.warn('command ended at its last receive', {
       conversationId: command.data.conversationId,
@@ -554,7 +574,7 @@ export const createOutboxService = (deps: OutboxDeps) => {
         if (faults === 0) logger.info('command waits; its conversation holds until it is done', fields);
         else {
           logger.error('command not handled; its conversation waits for a retry', fields);
-          deps.onCommandError?.(faults);
+          countFaults(faults);
         }
       },
     });

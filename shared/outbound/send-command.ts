@@ -241,6 +241,23 @@ export const DEFAULT_SEND_LIMITS: SendLimits = {
 export type SendResult = 'sent' | 'failed' | 'duplicate';
 
 /**
+ * What one receive of a command came to: its result, and the fault it ended with anyway, a write of
+ * the sender's own that DynamoDB refused through the invocation and this environment keeps for its
+ * next command (a credentials pause: the command ends `credentials` all the same). The outbox counts
+ * it in CommandErrors as it counts the fault that leaves a command for redelivery
+ * (RetryLaterError.fault, isCommandFault).
+ */
+export interface SendHandled {
+  readonly result: SendResult;
+  readonly fault?: unknown;
+}
+
+/** Where a receive notes the fault its command ends with anyway (SendHandled.fault). */
+interface FaultLeft {
+  fault?: unknown;
+}
+
+/**
  * Where a command's outcome event goes. In a batch it is the batch's shared publish rounds, which
  * also let a conversation step out of them (`aside`) while it waits for its endpoint's turn; a
  * publisher without rounds (the helpdesk queue itself) has nothing to step out of.
@@ -1197,6 +1214,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     publisher: SendPublisher,
     /** This delivery claimed the command: its plan's policy was decided from `conversation` just now. */
     decidedNow: boolean,
+    /** Where this receive notes a fault its command ends with anyway (a refused pause, kept). */
+    left: FaultLeft,
   ): Promise<SendResult> => {
     let record = start;
     let lastAccept: LastAccept | undefined;
@@ -1532,11 +1551,13 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
               // Still refused: the command still ends as refused, and this environment writes the
               // pause before its next command (meanwhile another may call and pause it itself).
               // Written late, it never pauses past its own end (an operator may have fixed it since).
+              // Only this environment holds it: a fault of this receive, though nothing waits on it.
               keepUnsettled(
                 `pause ${sendingEndpointKey(ref.provider, ref.endpoint)}`,
                 { write: async () => (now() < until ? pause() : undefined) },
                 error,
               );
+              left.fault = error;
             }
           }
           deps.onPause?.({ channel: plan.channel, provider: plan.provider });
@@ -1721,6 +1742,8 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     remainingMs: () => number,
     publisher: SendPublisher,
     queuedAt: string | undefined,
+    /** Where this receive notes a fault its command ends with anyway (see sendRemaining). */
+    left: FaultLeft,
   ): Promise<SendResult> => {
     const hubMessageId = outboundHubMessageId(command.data.conversationId, command.data.idempotencyKey);
     const commandHash = commandHashOf(command.data);
@@ -1904,6 +1927,7 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
       { conversation: stored, ...(claimedNow ? { unrecorded: true } : {}) },
       publisher,
       claimedNow,
+      left,
     );
   };
 
@@ -1922,10 +1946,13 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
      * when the sender takes it later, and its `message.sent` counts it as taken then (`takenAt`).
      */
     queuedAt?: string,
-  ): Promise<SendResult> =>
-    endAtLastReceive
-      ? endUnfinished(command, endAtLastReceive, publisher)
-      : handleCommand(command, remainingMs, publisher, queuedAt);
+  ): Promise<SendHandled> => {
+    // An ending at the last receive makes no provider call: no answer of one to keep.
+    if (endAtLastReceive) return { result: await endUnfinished(command, endAtLastReceive, publisher) };
+    const left: FaultLeft = {};
+    const result = await handleCommand(command, remainingMs, publisher, queuedAt, left);
+    return left.fault === undefined ? { result } : { result, fault: left.fault };
+  };
 };
 
 export type SendCommandHandler = ReturnType<typeof createSendCommandHandler>;

@@ -1,9 +1,12 @@
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEventOf } from '#shared/contract/types.ts';
 import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
+import { endpointPauseKey } from '#shared/store/keys.ts';
 import {
   HARNESS_LIMITS,
   type Keys,
@@ -11,6 +14,7 @@ import {
   outcomesOf,
   receivedCommand,
   sendCommand,
+  T0,
   useOutboundHarness,
   type Write,
 } from './harness.ts';
@@ -20,12 +24,18 @@ import {
  * redelivery because a call of its own failed: DynamoDB refusing its bookkeeping before or after
  * the provider call (also when the provider took nothing and the command would have come back
  * anyway), the helpdesk queue refusing the outcome event, Secrets Manager; once per failed record
- * and receive, however often the write was tried within it. A wait for a provider is no error.
+ * and receive, however often the write was tried within it. So does a command that ends all the same
+ * with its endpoint's pause refused through the invocation (kept in its environment's memory only).
+ * A wait for a provider is no error.
  * Through all of it, one provider request and one outcome event.
  */
 
 type Failed = HubEventOf<'switchboard.message.send_failed'>;
 
+const credentials: SendOutcome = {
+  kind: 'credentials',
+  error: { code: '190', title: 'Error validating access token: Session has expired' },
+};
 const throttled: SendOutcome = { kind: 'throttled', error: { code: '130429', title: 'Rate limit hit' } };
 const refused: SendOutcome = {
   kind: 'refused',
@@ -51,6 +61,9 @@ const sentMarkOf = (hubMessageId: string) => sendUpdate(hubMessageId, 'SET #stat
 const failureOf = (hubMessageId: string) => sendUpdate(hubMessageId, 'SET #state = :failed');
 /** The release after a provider took nothing (`SendStore.release`). */
 const releaseOf = (hubMessageId: string) => sendUpdate(hubMessageId, 'SET waitingSince');
+/** An endpoint's pause item (`EndpointPauses.pause`). */
+const pauseWrite = ({ commandName, input }: Write) =>
+  commandName === 'PutItemCommand' && ((input as { Item?: Keys }).Item?.pk?.S?.startsWith('PAUSE#') ?? false);
 
 describe('CommandErrors', () => {
   const hub = useOutboundHarness();
@@ -109,6 +122,24 @@ describe('CommandErrors', () => {
     };
   };
   const refusingDynamoDb = (target: (write: Write) => boolean) => refusing('dynamodb', target);
+
+  /**
+   * Lifts the pause of the endpoint the command under `key` sends from, as a person would (the other
+   * tests send from the same business number): until when it held, if it did.
+   */
+  const liftPause = async (conversationId: string, key: string): Promise<string | undefined> => {
+    const plan = (await hub.sends.get(outboundHubMessageId(conversationId, key)))?.plan;
+    if (!plan) return undefined;
+    const { clients, resources } = hub.pipeline.emulators;
+    const { Attributes } = await clients.dynamodb.send(
+      new DeleteItemCommand({
+        TableName: resources.tableName,
+        Key: marshall(endpointPauseKey(plan.provider, plan.endpoint)),
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    return Attributes?.until?.S;
+  };
 
   const failedIds = (response: SQSBatchResponse) => response.batchItemFailures.map((f) => f.itemIdentifier);
 
@@ -204,6 +235,74 @@ describe('CommandErrors', () => {
     expect(outcomesOf(await hub.pipeline.takeHelpdesk()).map((event) => event.type)).toEqual([
       'switchboard.message.sent',
     ]);
+  });
+
+  it('counts a 190 refusal whose endpoint pause DynamoDB refuses through the invocation, and each later one in its environment while it is still refused', async () => {
+    // Prepare: three conversations of the one business number; the provider refuses the credentials
+    // twice; every pause write is refused until disarmed
+    const [first, second, third] = [
+      sendCommand(await openConversation(), 'pause-refused-1'),
+      sendCommand(await openConversation(), 'pause-refused-2'),
+      sendCommand(await openConversation(), 'pause-refused-3'),
+    ];
+    hub.provider.script.push(credentials, credentials);
+    const { sender, counted } = countingSender();
+    const fault = refusingDynamoDb(pauseWrite);
+    // Act: two receives while the pause is refused, one after (its kept pause written first)
+    let responses: SQSBatchResponse[];
+    let pausedUntil: string | undefined;
+    const countedAt: number[] = [];
+    try {
+      const firstResponse = await sender.handleSqsEvent({ Records: [receivedCommand(first, 1)] });
+      countedAt.push(counted());
+      const secondResponse = await sender.handleSqsEvent({ Records: [receivedCommand(second, 1)] });
+      countedAt.push(counted());
+      fault.disarm();
+      const thirdResponse = await sender.handleSqsEvent({ Records: [receivedCommand(third, 1)] });
+      countedAt.push(counted());
+      responses = [firstResponse, secondResponse, thirdResponse];
+    } finally {
+      fault.disarm();
+      pausedUntil = await liftPause(first.data.conversationId, 'pause-refused-1');
+    }
+    // Assess: each command ends credentials (none held); one count per receive that left the pause
+    // refused, none once it is written (the third is refused by the pause, without a call)
+    expect(responses.map(failedIds)).toEqual([[], [], []]);
+    expect(pausedUntil).toBe(new Date(T0.getTime() + HARNESS_LIMITS.credentialsPauseMs).toISOString());
+    expect(countedAt).toEqual([1, 2, 2]);
+    expect(fault.refused()).toBe(2 * HARNESS_LIMITS.answerWrites.tries + 1);
+    expect(hub.provider.calls).toHaveLength(2);
+    const events = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    expect(events.map((event) => event.data.reason)).toEqual(['credentials', 'credentials', 'credentials']);
+  });
+
+  it('does not count a 190 refusal whose endpoint pause DynamoDB refuses once, written on its next try', async () => {
+    // Prepare
+    const command = sendCommand(await openConversation(), 'pause-refused-once');
+    hub.provider.script.push(credentials);
+    const { sender, counted } = countingSender();
+    let refusedOnce = false;
+    const fault = refusingDynamoDb((write) => {
+      if (refusedOnce || !pauseWrite(write)) return false;
+      refusedOnce = true;
+      return true;
+    });
+    // Act
+    let response: SQSBatchResponse;
+    let pausedUntil: string | undefined;
+    try {
+      response = await sender.handleSqsEvent({ Records: [receivedCommand(command, 1)] });
+    } finally {
+      fault.disarm();
+      pausedUntil = await liftPause(command.data.conversationId, 'pause-refused-once');
+    }
+    // Assess: paused within the invocation, ended credentials, nothing counted
+    expect(fault.refused()).toBe(1);
+    expect(pausedUntil).toBe(new Date(T0.getTime() + HARNESS_LIMITS.credentialsPauseMs).toISOString());
+    expect(failedIds(response)).toEqual([]);
+    expect(counted()).toBe(0);
+    const events = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
+    expect(events.map((event) => event.data.reason)).toEqual(['credentials']);
   });
 
   it('counts a throttled command at its give-up receive whose ending DynamoDB refuses', async () => {
