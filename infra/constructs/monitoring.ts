@@ -399,7 +399,7 @@ export class Monitoring extends Construct {
     });
     this.addFailureAlarm('SenderErrors', {
       alarmDescription:
-        'The sender left commands for redelivery because something failed, not a wait for a provider: a DynamoDB, helpdesk-queue or Secrets Manager call of its own (also DynamoDB refusing the bookkeeping of a provider answer), or a bug; they are retried, then dead-lettered.',
+        'The sender left commands for redelivery because something failed, not a wait for a provider: a DynamoDB, helpdesk-queue or Secrets Manager call of its own (also DynamoDB refusing the bookkeeping of a provider answer; an endpoint pause so refused is held in one environment’s memory until written, its command ended), or a bug; they are retried, then dead-lettered.',
       label: 'sender failures',
       service: METRIC_SERVICES.sender,
       metricName: SENDER_METRICS.commandErrors,

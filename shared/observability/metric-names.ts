@@ -64,7 +64,10 @@ export const SENDER_METRICS = {
   sent: 'CommandsSent',
   /** Send commands that ended `send_failed` (dimension `reason`). */
   sendFailed: 'CommandsFailed',
-  /** Commands that failed unexpectedly (not a wait for a provider): retried, then dead-lettered. */
+  /**
+   * Commands that failed unexpectedly (not a wait for a provider): retried, then dead-lettered; and
+   * commands that ended with their endpoint's pause refused, kept in one environment's memory.
+   */
   commandErrors: 'CommandErrors',
   /** A business endpoint paused: its provider refused the credentials or the business account. */
   endpointPaused: 'EndpointsPaused',
