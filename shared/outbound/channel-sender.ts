@@ -238,6 +238,13 @@ export interface ChannelSender {
   uploadMedia?(target: SendTarget, file: MediaUpload): Promise<{ readonly mediaId: string } | SendOutcome>;
   /** Makes the provider call for one prepared message. Never throws for what the provider answers. */
   send(message: PreparedMessage, context: MessageContext): Promise<SendOutcome>;
+  /**
+   * Whether no status or echo can ever name `message` once it went (a Messenger or Instagram
+   * reaction: a sender action, sent without `metadata` and never echoed). A call of it that went
+   * unanswered ends `outcome_unknown` at the command's next delivery instead of after the outcome
+   * wait, which could learn nothing, so the conversation's later commands do not wait behind it.
+   */
+  untraceable?(message: PreparedMessage): boolean;
   /** Marks the customer's messages read up to `providerMessageId` (best effort). */
   markRead?(target: SendTarget, providerMessageId: string): Promise<SendOutcome>;
   /**

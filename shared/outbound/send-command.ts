@@ -1296,7 +1296,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           await goneAs(index, went, record.inFlight.at);
           continue;
         }
-        if (elapsedSince(record.inFlight.at) < limits.outcomeWaitMs) {
+        // A message nothing can name once it went (sender.untraceable) ends now: waiting learns nothing.
+        const untraceable = sender.untraceable?.(message) === true;
+        if (!untraceable && elapsedSince(record.inFlight.at) < limits.outcomeWaitMs) {
           throw new RetryLaterError('waiting for the provider to say whether the message went');
         }
         return failAt(
@@ -1304,8 +1306,9 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           {
             reason: 'outcome_unknown',
             retryable: true,
-            detail:
-              'the provider never answered and no status or echo named the message: it may have been delivered',
+            detail: untraceable
+              ? 'the provider never answered, and no status or echo can name this message (a sender action): it may have been delivered'
+              : 'the provider never answered and no status or echo named the message: it may have been delivered',
           },
           { kind: 'earlier', ...record.inFlight },
         );

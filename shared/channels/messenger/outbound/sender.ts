@@ -169,6 +169,8 @@ export const createMessengerSender = (options: MessengerSenderOptions): ChannelS
   provider: 'meta',
   prepare: (parts, policy, target, stored) => prepareMessenger(parts, policy, target, stored),
   send: (message, context) => send(options, message, context),
+  // A sender action: Meta echoes no reaction and a status names none, so nothing can tell it went.
+  untraceable: (message) => message.part.type === 'reaction',
   // mark_seen marks the whole thread seen: the id only names what was asked.
   markRead: (target, providerMessageId) => senderAction(options, target, 'mark_seen', providerMessageId),
   typing: (target, lastInbound) => senderAction(options, target, 'typing_on', lastInbound ?? 'typing_on'),

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { createMessengerSender } from '#shared/channels/messenger/outbound/sender.ts';
+import type { HubEvent, HubEventOf } from '#shared/contract/types.ts';
+import type { ChannelSender } from '#shared/outbound/channel-sender.ts';
+import { openCustomerConversation, outcomesOf, sendCommand, T0, useOutboundHarness } from './harness.ts';
+
+/**
+ * A message no status or echo can ever name once it went (a Messenger or Instagram reaction: a
+ * sender action, sent without `metadata` and never echoed). If its call goes unanswered, waiting the
+ * 10-minute outcome wait could learn nothing: its next delivery ends it `outcome_unknown` at once,
+ * and its conversation's later commands go on (until 2026-12-08 they waited behind it 10 minutes).
+ */
+
+type Failed = HubEventOf<'switchboard.message.send_failed'>;
+
+const timedOut = { kind: 'ambiguous' as const, error: { code: 'TimeoutError', title: 'no answer in time' } };
+
+describe('an unanswered message no status or echo can name', () => {
+  const hub = useOutboundHarness();
+  let customer = 0;
+  const outcomes = async (): Promise<HubEvent[]> => outcomesOf(await hub.pipeline.takeHelpdesk());
+
+  /** The harness's scripted provider, which says reactions are untraceable, as Messenger's sender does. */
+  const untraceableReactions = (): ChannelSender => ({
+    ...hub.provider.sender,
+    untraceable: (message) => message.part.type === 'reaction',
+  });
+
+  it('ends an unanswered reaction outcome_unknown at its next delivery, and the conversation’s next reply goes', async () => {
+    // Prepare: a Messenger customer; the reaction's call goes unanswered, the reply after it is accepted
+    const n = ++customer;
+    const { conversationId } = await openCustomerConversation(
+      hub,
+      { prefix: '4915551', tag: 'in' },
+      n,
+      undefined,
+      'messenger',
+    );
+    const reaction = { type: 'reaction' as const, targetProviderMessageId: `wamid.in${n}`, emoji: '👍' };
+    hub.provider.script.push(timedOut);
+    await hub.enqueue(sendCommand(conversationId, 'untraceable-reaction', [reaction]));
+    await hub.enqueue(sendCommand(conversationId, 'reply-behind-it'));
+    const service = hub.sender(undefined, { senderFor: async () => untraceableReactions() });
+    // Act: a few deliveries, the clock standing still (far inside the 10-minute outcome wait)
+    await hub.runOutbox(service, 4);
+    // Assess: one call each; the reaction ended without a second call, the reply went after it
+    expect(hub.now).toEqual(T0);
+    expect(hub.provider.calls.map((call) => call.message.part.type)).toEqual(['reaction', 'text']);
+    const events = await outcomes();
+    expect(events.map((event) => event.type)).toEqual([
+      'switchboard.message.send_failed',
+      'switchboard.message.sent',
+    ]);
+    expect((events[0] as Failed).data).toMatchObject({
+      idempotencyKey: 'untraceable-reaction',
+      reason: 'outcome_unknown',
+      retryable: true,
+      partIndex: 0,
+    });
+  });
+
+  it('still waits for a traceable message’s status or echo', async () => {
+    // Prepare: the same, with a text whose call goes unanswered
+    const n = ++customer;
+    const { conversationId } = await openCustomerConversation(
+      hub,
+      { prefix: '4915551', tag: 'in' },
+      n,
+      undefined,
+      'messenger',
+    );
+    hub.provider.script.push(timedOut);
+    await hub.enqueue(sendCommand(conversationId, 'traceable-text'));
+    await hub.enqueue(sendCommand(conversationId, 'held-behind-it'));
+    const service = hub.sender(undefined, { senderFor: async () => untraceableReactions() });
+    // Act
+    await hub.runOutbox(service, 4);
+    // Assess: nothing ended, nothing called again, the next reply held
+    expect(hub.provider.calls).toHaveLength(1);
+    expect(await outcomes()).toEqual([]);
+  });
+
+  it('is what Messenger’s sender says of a reaction, and of nothing else', () => {
+    // Prepare
+    const messenger = createMessengerSender({
+      graphBaseUrl: 'https://graph.example',
+      apiVersion: 'v23.0',
+      accessTokenFor: () => 'token',
+    });
+    const prepared = messenger.prepare(
+      [
+        { type: 'reaction', targetProviderMessageId: 'm_1', emoji: '❤️' },
+        { type: 'reaction', targetProviderMessageId: 'm_1', emoji: '' },
+        { type: 'text', text: 'Thanks' },
+      ],
+      { withinWindow: true, humanAgentTag: false },
+    );
+    // Act
+    const untraceable = prepared.ok
+      ? prepared.messages.map((message) => messenger.untraceable?.(message))
+      : [];
+    // Assess
+    expect(untraceable).toEqual([true, true, false]);
+  });
+});
