@@ -183,7 +183,12 @@ export class HelpdeskApi extends Construct {
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
     });
-    const integration = new HttpLambdaIntegration('Integration', this.function);
+    // One invoke permission for the whole API (`<api id>/*/*/*`: any stage, method and path of this
+    // API, no other), not CDK's default of one per route naming the route's path: those filled
+    // ~12 KB of the function's 20 KB resource policy, and a few more routes would fail the deploy.
+    const integration = new HttpLambdaIntegration('Integration', this.function, {
+      scopePermissionToRoute: false,
+    });
     const authorizer = props.jwt
       ? new HttpJwtAuthorizer('JwtAuthorizer', props.jwt.issuer, { jwtAudience: [...props.jwt.audience] })
       : new HttpIamAuthorizer();

@@ -108,6 +108,43 @@ describe('HelpdeskApi', () => {
     expect(Object.values(scopesOf(jwt)).every((value) => value === undefined)).toBe(true);
   });
 
+  it.each([
+    ['IAM', iam],
+    ['JWT', jwt],
+  ] as const)(
+    '(%s) lets API Gateway invoke the function through this API only, in one permission for every route: one per route filled ~12 KB of the 20 KB resource policy',
+    (_, built) => {
+      // Act
+      const fn = logicalId(apiOf(built).function);
+      const permissions = Object.values(built.template.findResources('AWS::Lambda::Permission')).filter(
+        (permission) => JSON.stringify(permission.Properties.FunctionName).includes(`"${fn}"`),
+      );
+      // Assess: any stage, method and path of the helpdesk API, and nothing else (not the webhooks' API)
+      expect(permissions).toHaveLength(1);
+      expect(permissions[0]?.Properties).toEqual({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] },
+        Principal: 'apigateway.amazonaws.com',
+        SourceArn: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':execute-api:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':',
+              { Ref: logicalId(apiOf(built).api.httpApi) },
+              '/*/*/*',
+            ],
+          ],
+        },
+      });
+    },
+  );
+
   it('takes a JWT from the configured issuer and audiences instead', () => {
     // Assess
     jwt.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
