@@ -20,6 +20,19 @@ describe('an unanswered message no status or echo can name', () => {
   let customer = 0;
   const outcomes = async (): Promise<HubEvent[]> => outcomesOf(await hub.pipeline.takeHelpdesk());
 
+  /** A new Messenger customer's conversation, their message `wamid.in<n>` recorded. */
+  const openMessengerConversation = async () => {
+    const n = ++customer;
+    const opened = await openCustomerConversation(
+      hub,
+      { prefix: '4915551', tag: 'in' },
+      n,
+      undefined,
+      'messenger',
+    );
+    return { n, conversationId: opened.conversationId };
+  };
+
   /** The harness's scripted provider, which says reactions are untraceable, as Messenger's sender does. */
   const untraceableReactions = (): ChannelSender => ({
     ...hub.provider.sender,
@@ -28,14 +41,7 @@ describe('an unanswered message no status or echo can name', () => {
 
   it('ends an unanswered reaction outcome_unknown at its next delivery, and the conversation’s next reply goes', async () => {
     // Prepare: a Messenger customer; the reaction's call goes unanswered, the reply after it is accepted
-    const n = ++customer;
-    const { conversationId } = await openCustomerConversation(
-      hub,
-      { prefix: '4915551', tag: 'in' },
-      n,
-      undefined,
-      'messenger',
-    );
+    const { n, conversationId } = await openMessengerConversation();
     const reaction = { type: 'reaction' as const, targetProviderMessageId: `wamid.in${n}`, emoji: '👍' };
     hub.provider.script.push(timedOut);
     await hub.enqueue(sendCommand(conversationId, 'untraceable-reaction', [reaction]));
@@ -61,14 +67,7 @@ describe('an unanswered message no status or echo can name', () => {
 
   it('still waits for a traceable message’s status or echo', async () => {
     // Prepare: the same, with a text whose call goes unanswered
-    const n = ++customer;
-    const { conversationId } = await openCustomerConversation(
-      hub,
-      { prefix: '4915551', tag: 'in' },
-      n,
-      undefined,
-      'messenger',
-    );
+    const { conversationId } = await openMessengerConversation();
     hub.provider.script.push(timedOut);
     await hub.enqueue(sendCommand(conversationId, 'traceable-text'));
     await hub.enqueue(sendCommand(conversationId, 'held-behind-it'));
