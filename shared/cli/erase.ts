@@ -5,6 +5,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { createWiredHelpdeskApi, type HelpdeskApiWiring } from '#shared/api/wiring.ts';
 import { deployedPseudonymKeyArn, localPseudonymKey } from '#shared/aws/pseudonym-key.ts';
+import { swallowedHub } from '#shared/cli/table-command.ts';
 import { localSecretsFromEnv } from '#shared/config/secrets.ts';
 import { cliAwsRegion } from '#shared/local/aws-region.ts';
 import { isEntryPoint } from '#shared/local/cli-output.ts';
@@ -76,6 +77,15 @@ export const resolveEraseTarget = (
   if (values.help) return { kind: 'help', text: USAGE };
   const contactId = positionals[0];
   if (!contactId || positionals.length > 1) return { kind: 'refused', message: USAGE, code: 2 };
+  // `npm run erase --hub=URL …` or `--deployed` before the `--`: npm keeps them (npm_config_hub,
+  // npm_config_deployed) and passes nothing on, so this would erase at the default hub instead (found
+  // by a README walkthrough). Refused as the table commands refuse them.
+  const kept =
+    (values.hub === undefined ? swallowedHub('erase', env) : undefined) ??
+    (!values.deployed && env.npm_config_deployed === 'true'
+      ? 'npm took --deployed as its own option and did not pass it on, so this would erase at the local hub: nothing was done. Write npm run erase -- <contactId> --deployed --yes (the -- passes them to the command)'
+      : undefined);
+  if (kept) return { kind: 'refused', message: kept, code: 2 };
   const deployed = DeployedSchema.safeParse(env);
   if (values.deployed) {
     if (values.hub !== undefined)

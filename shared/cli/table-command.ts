@@ -41,7 +41,7 @@ export const swallowedDryRun = (
  * npm_config_hub in the script's environment and passes nothing on, so the command would not see it
  * and, with SWITCHBOARD_TABLE_NAME set, work on the deployed table. The refusal, or undefined.
  */
-const swallowedHub = (
+export const swallowedHub = (
   script: string,
   env: Readonly<Record<string, string | undefined>>,
 ): string | undefined =>

@@ -52,6 +52,25 @@ describe('npm run erase: where it erases', () => {
     expect(both).toMatchObject({ kind: 'refused', code: 2 });
   });
 
+  it('a --hub or --deployed npm took for itself (npm run erase --hub=URL without the --) is refused, erasing nowhere (found by a README walkthrough)', () => {
+    // Prepare: npm keeps `--hub=URL` and `--deployed` given before the `--`, sets npm_config_hub and
+    // npm_config_deployed in the script's environment and passes neither on
+    const hubKept = { npm_config_hub: 'http://127.0.0.1:3150', npm_config_yes: '' };
+    const deployedKept = { ...STACK_OUTPUTS, npm_config_deployed: 'true', npm_config_yes: 'true' };
+    // Act
+    const hub = resolveEraseTarget(['ct_sms_1'], hubKept);
+    const deployed = resolveEraseTarget(['ct_sms_1'], deployedKept);
+    const passedOn = resolveEraseTarget(['ct_sms_1', '--hub', 'http://127.0.0.1:3150'], hubKept);
+    // Assess: before, both erased at the default hub, http://127.0.0.1:3000, not where they were told
+    expect(hub).toMatchObject({ kind: 'refused', code: 2 });
+    expect(hub.kind === 'refused' ? hub.message : '').toContain('npm run erase -- --hub URL');
+    expect(deployed).toMatchObject({ kind: 'refused', code: 2 });
+    expect(deployed.kind === 'refused' ? deployed.message : '').toContain(
+      'npm run erase -- <contactId> --deployed --yes',
+    );
+    expect(passedOn).toEqual({ kind: 'local', contactId: 'ct_sms_1', hubUrl: 'http://127.0.0.1:3150' });
+  });
+
   it('--help answers the usage (not an unknown option), which names --deployed and --yes', () => {
     // Prepare / Act
     const target = resolveEraseTarget(['--help'], {});
