@@ -4,6 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { toSqsSafeJson } from '#shared/aws/event-publisher.ts';
+import { swallowedHub } from '#shared/cli/table-command.ts';
 import {
   COMMAND_TYPES,
   type OutboundPart,
@@ -42,16 +43,24 @@ const USAGE = `usage: npm run send -- <conversationId> <text> [options]
 const WAIT_MS = 30_000;
 const DEFAULT_HUB = 'http://127.0.0.1:3000';
 
-/** Where the command goes: an explicit `--hub` is the local hub whatever the environment holds. */
+/**
+ * Where the command goes: an explicit `--hub` is the local hub whatever the environment holds. A
+ * `--hub=URL` written before the `--` is kept by npm (npm_config_hub) and not passed on, so the
+ * command would go to the deployed outbox SWITCHBOARD_OUTBOX_QUEUE_URL names, or the default hub:
+ * refused (found by a README walkthrough).
+ */
 export type SendTarget =
   | { readonly kind: 'local'; readonly hubUrl: string }
-  | { readonly kind: 'deployed'; readonly outboxQueueUrl: string };
+  | { readonly kind: 'deployed'; readonly outboxQueueUrl: string }
+  | { readonly kind: 'refused'; readonly message: string };
 
 export const resolveSendTarget = (
   hub: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
 ): SendTarget => {
   if (hub !== undefined) return { kind: 'local', hubUrl: hub };
+  const kept = swallowedHub('send', env);
+  if (kept) return { kind: 'refused', message: kept };
   const deployed = z.url().safeParse(env.SWITCHBOARD_OUTBOX_QUEUE_URL);
   return deployed.success
     ? { kind: 'deployed', outboxQueueUrl: deployed.data }
@@ -209,6 +218,10 @@ const main = async (argv: readonly string[]): Promise<number> => {
     });
 
   const target = resolveSendTarget(values.hub, process.env);
+  if (target.kind === 'refused') {
+    console.error(target.message);
+    return 2;
+  }
   if (target.kind === 'deployed') {
     const sqs = new SQSClient({ region: await cliAwsRegion([target.outboxQueueUrl]) });
     await sqs.send(message(target.outboxQueueUrl));

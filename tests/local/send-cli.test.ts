@@ -50,6 +50,20 @@ describe('npm run send: where the command goes', () => {
     expect(deployed).toEqual({ kind: 'deployed', outboxQueueUrl: OUTBOX });
     expect(local).toEqual({ kind: 'local', hubUrl: 'http://127.0.0.1:3000' });
   });
+
+  it('a --hub npm took for itself (npm run send --hub=URL without the --) is refused, sending nowhere (found by a README walkthrough)', () => {
+    // Prepare: npm keeps `--hub=URL` given before the `--`, sets npm_config_hub and passes nothing on
+    const kept = { npm_config_hub: 'http://127.0.0.1:3150' };
+    // Act
+    const withOutbox = resolveSendTarget(undefined, { ...kept, SWITCHBOARD_OUTBOX_QUEUE_URL: OUTBOX });
+    const alone = resolveSendTarget(undefined, kept);
+    const passedOn = resolveSendTarget('http://127.0.0.1:3150', kept);
+    // Assess: before, the first went to the deployed outbox and the second to the default hub
+    expect(withOutbox.kind).toBe('refused');
+    expect(withOutbox.kind === 'refused' ? withOutbox.message : '').toContain('npm run send -- --hub URL');
+    expect(alone.kind).toBe('refused');
+    expect(passedOn).toEqual({ kind: 'local', hubUrl: 'http://127.0.0.1:3150' });
+  });
 });
 
 describe('npm run send: its exit code', () => {
