@@ -58,7 +58,7 @@ import { ClaimCheckLostError, resolveQueueMessageBody } from '#shared/aws/claim-
 import { isMissingObject } from '#shared/aws/missing-object.ts';
 import { type HubEvent, type HubEventOf, HubEventSchema } from '#shared/contract/index.ts';
 import { cliAwsRegion } from '#shared/local/aws-region.ts';
-import { isAnswered, parseOrAnswer } from '#shared/local/cli-args.ts';
+import { isAnswered, parseOrAnswer, swallowedHub } from '#shared/local/cli-args.ts';
 import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 
@@ -381,17 +381,22 @@ export type ConsumerSource =
       /** --queue-url beside --hub: another queue on that hub (e.g. its dead-letter queue). */
       readonly queueUrl?: string;
     }
-  | { readonly kind: 'aws'; readonly queueUrl: string };
+  | { readonly kind: 'aws'; readonly queueUrl: string }
+  | { readonly kind: 'refused'; readonly message: string };
 
 /**
  * With --hub, the hub's description alone (SWITCHBOARD_HELPDESK_QUEUE_URL is ignored); without it,
- * --queue-url or SWITCHBOARD_HELPDESK_QUEUE_URL in AWS, else the default local hub.
+ * --queue-url or SWITCHBOARD_HELPDESK_QUEUE_URL in AWS, else the default local hub. A `--hub=URL`
+ * written before the `--` is kept by npm (npm_config_hub) and not passed on, so this would read (and
+ * delete from) the deployed queue, or the default hub's: refused (found by a README walkthrough).
  */
 export const consumerSource = (
   flags: { readonly hub?: string | undefined; readonly 'queue-url'?: string | undefined },
   env: Readonly<Record<string, string | undefined>>,
 ): ConsumerSource => {
   const queueFlag = flags['queue-url'];
+  const kept = flags.hub === undefined ? swallowedHub('consume', env) : undefined;
+  if (kept) return { kind: 'refused', message: kept };
   if (flags.hub !== undefined)
     return {
       kind: 'hub',
@@ -440,6 +445,10 @@ export const main = async (
   // Against a local hub everything comes from its self-description; against AWS, from flags and
   // the SDK's usual environment (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_SQS…).
   const source = consumerSource(values, process.env);
+  if (source.kind === 'refused') {
+    output.line(source.message);
+    return 2;
+  }
   const hub = source.kind === 'hub' ? await fetchHubInfo(source.hubUrl) : undefined;
   if (source.kind === 'hub' && !hub) {
     output.line(

@@ -4,7 +4,6 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { toSqsSafeJson } from '#shared/aws/event-publisher.ts';
-import { swallowedHub } from '#shared/cli/table-command.ts';
 import {
   COMMAND_TYPES,
   type OutboundPart,
@@ -18,7 +17,7 @@ import {
   outboxDeduplicationId,
 } from '#shared/contract/ids.ts';
 import { cliAwsRegion } from '#shared/local/aws-region.ts';
-import { isAnswered, parseOrAnswer } from '#shared/local/cli-args.ts';
+import { isAnswered, parseOrAnswer, swallowedHub } from '#shared/local/cli-args.ts';
 import { isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import { createSendStore, isCommandHashOf, type SendRecord } from '#shared/store/sends.ts';

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { cliAwsRegion } from '#shared/local/aws-region.ts';
-import { type AnsweredArgs, isAnswered, parseOrAnswer } from '#shared/local/cli-args.ts';
+import { type AnsweredArgs, isAnswered, parseOrAnswer, swallowedHub } from '#shared/local/cli-args.ts';
 import { type CliOutput, terminalOutput } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import type { TableContext } from '#shared/store/table.ts';
@@ -34,19 +34,6 @@ export const swallowedDryRun = (
 ): string | undefined =>
   env.npm_config_dry_run === 'true'
     ? `npm took --dry-run as its own option and did not pass it on, so this would run for real: nothing was done. Write npm run ${script} -- --dry-run (the -- passes it to the command)`
-    : undefined;
-
-/**
- * `npm run <script> --hub=URL` without the `--`: npm takes `--hub` as its own config, sets
- * npm_config_hub in the script's environment and passes nothing on, so the command would not see it
- * and, with SWITCHBOARD_TABLE_NAME set, work on the deployed table. The refusal, or undefined.
- */
-export const swallowedHub = (
-  script: string,
-  env: Readonly<Record<string, string | undefined>>,
-): string | undefined =>
-  env.npm_config_hub !== undefined && env.npm_config_hub !== ''
-    ? `npm took --hub as its own option and did not pass it on, so this would not work on that hub: nothing was done. Write npm run ${script} -- --hub URL (the -- passes it to the command)`
     : undefined;
 
 /**

@@ -36,3 +36,18 @@ export const parseOrAnswer = <T extends { readonly values: { readonly help?: boo
 /** Whether the command line was answered (help or refused) rather than parsed. */
 export const isAnswered = <T extends object>(args: T | AnsweredArgs): args is AnsweredArgs =>
   'exitCode' in args;
+
+/**
+ * `npm run <script> --hub=URL` without the `--`: npm takes `--hub` as its own config, sets
+ * npm_config_hub in the script's environment and passes nothing on, so the command would not see it
+ * and work elsewhere: the table commands on the deployed table SWITCHBOARD_TABLE_NAME names,
+ * send on the deployed outbox, consume on the deployed helpdesk queue, erase at the default hub.
+ * The refusal, or undefined.
+ */
+export const swallowedHub = (
+  script: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined =>
+  env.npm_config_hub !== undefined && env.npm_config_hub !== ''
+    ? `npm took --hub as its own option and did not pass it on, so this would not work on that hub: nothing was done. Write npm run ${script} -- --hub URL (the -- passes it to the command)`
+    : undefined;

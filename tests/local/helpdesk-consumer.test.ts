@@ -467,6 +467,18 @@ describe('npm run consume: where it reads', () => {
     expect(nothing).toEqual({ kind: 'hub', hubUrl: 'http://127.0.0.1:3000', explicit: false });
   });
 
+  it('a --hub npm took for itself (npm run consume --hub=URL without the --) is refused, reading no queue (found by a README walkthrough)', () => {
+    // Prepare: npm keeps `--hub=URL` given before the `--`, sets npm_config_hub and passes nothing on
+    const env = { npm_config_hub: 'http://127.0.0.1:3150', SWITCHBOARD_HELPDESK_QUEUE_URL: deployedQueue };
+    // Act
+    const kept = consumerSource({}, env);
+    const passedOn = consumerSource({ hub: 'http://127.0.0.1:3150' }, env);
+    // Assess: before, it consumed (and deleted) the deployed queue's events
+    expect(kept.kind).toBe('refused');
+    expect(kept.kind === 'refused' ? kept.message : '').toContain('npm run consume -- --hub URL');
+    expect(passedOn).toEqual({ kind: 'hub', hubUrl: 'http://127.0.0.1:3150', explicit: true });
+  });
+
   it('with --hub that does not answer, exits 1 and consumes nothing, even with SWITCHBOARD_HELPDESK_QUEUE_URL set', async () => {
     // Prepare: a deployed queue left in the environment, and a message waiting on the local one.
     const hubUrl = `http://127.0.0.1:${await deadPort()}`;
