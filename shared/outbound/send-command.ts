@@ -1296,9 +1296,12 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
           await goneAs(index, went, record.inFlight.at);
           continue;
         }
-        // A message nothing can name once it went (sender.untraceable) ends now: waiting learns nothing.
+        // A message nothing can name once it went (sender.untraceable) ends once the delivery that
+        // noted the call cannot still be making it (a delivery's lifetime, as a give-up takes over):
+        // waiting longer learns nothing. Before that, a live delivery's accept may yet come.
         const untraceable = sender.untraceable?.(message) === true;
-        if (!untraceable && elapsedSince(record.inFlight.at) < limits.outcomeWaitMs) {
+        const wait = untraceable ? limits.attemptLifetimeMs : limits.outcomeWaitMs;
+        if (elapsedSince(record.inFlight.at) < wait) {
           throw new RetryLaterError('waiting for the provider to say whether the message went');
         }
         return failAt(
