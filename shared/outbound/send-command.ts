@@ -1956,8 +1956,16 @@ export const createSendCommandHandler = (deps: SendCommandDeps) => {
     // An ending at the last receive makes no provider call: no answer of one to keep.
     if (endAtLastReceive) return { result: await endUnfinished(command, endAtLastReceive, publisher) };
     const left: FaultLeft = {};
-    const result = await handleCommand(command, remainingMs, publisher, queuedAt, left);
-    return left.fault === undefined ? { result } : { result, fault: left.fault };
+    try {
+      const result = await handleCommand(command, remainingMs, publisher, queuedAt, left);
+      return left.fault === undefined ? { result } : { result, fault: left.fault };
+    } catch (error) {
+      // Its ending lost a race to another delivery after a write was kept (a refused pause): the
+      // command waits for that delivery's outcome, and this receive's fault still counts.
+      if (left.fault !== undefined && error instanceof RetryLaterError && error.fault === undefined)
+        throw new RetryLaterError(error.message, error.delivery, error.afterMs, error.errors, left.fault);
+      throw error;
+    }
   };
 };
 

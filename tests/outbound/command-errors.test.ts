@@ -1,4 +1,4 @@
-import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { outboundHubMessageId } from '#shared/contract/ids.ts';
 import type { HubEventOf } from '#shared/contract/types.ts';
 import type { SendOutcome } from '#shared/outbound/channel-sender.ts';
 import { OUTBOX_QUEUE } from '#shared/resources/definitions.ts';
-import { endpointPauseKey } from '#shared/store/keys.ts';
+import { endpointPauseKey, sendKey } from '#shared/store/keys.ts';
 import {
   HARNESS_LIMITS,
   type Keys,
@@ -74,9 +74,12 @@ describe('CommandErrors', () => {
     (await openCustomerConversation(hub, { prefix: '4915554', tag: 'ce' }, ++customer)).conversationId;
 
   /** A sender over the harness's emulators, and what it counted in CommandErrors so far. */
-  const countingSender = (overrides: Parameters<typeof hub.sender>[1] = {}) => {
+  const countingSender = (
+    overrides: Parameters<typeof hub.sender>[1] = {},
+    afterStep?: Parameters<typeof hub.sender>[0],
+  ) => {
     const counted: number[] = [];
-    const sender = hub.sender(undefined, { ...overrides, onCommandError: (n) => counted.push(n) });
+    const sender = hub.sender(afterStep, { ...overrides, onCommandError: (n) => counted.push(n) });
     return { sender, counted: () => counted.reduce((sum, n) => sum + n, 0) };
   };
 
@@ -303,6 +306,42 @@ describe('CommandErrors', () => {
     expect(counted()).toBe(0);
     const events = outcomesOf(await hub.pipeline.takeHelpdesk()) as Failed[];
     expect(events.map((event) => event.data.reason)).toEqual(['credentials']);
+  });
+
+  it('counts a 190 refusal whose pause DynamoDB refuses also when its failure then loses a race to another delivery', async () => {
+    // Prepare: after the call, another delivery takes the attempt over (its note names that
+    // delivery), so this one's failure write loses its condition; every pause write is refused
+    const conversationId = await openConversation();
+    const command = sendCommand(conversationId, 'pause-refused-raced');
+    const hubMessageId = outboundHubMessageId(conversationId, 'pause-refused-raced');
+    hub.provider.script.push(credentials);
+    const { clients, resources } = hub.pipeline.emulators;
+    const takenOver = async (step: string) => {
+      if (step !== 'provider-call') return;
+      await clients.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: resources.tableName,
+          Key: marshall(sendKey(hubMessageId)),
+          UpdateExpression: 'SET inFlight.#by = :other',
+          ExpressionAttributeNames: { '#by': 'by' },
+          ExpressionAttributeValues: marshall({ ':other': 'another-delivery' }),
+        }),
+      );
+    };
+    const { sender, counted } = countingSender({}, takenOver);
+    const fault = refusingDynamoDb(pauseWrite);
+    // Act
+    let response: SQSBatchResponse;
+    try {
+      response = await sender.handleSqsEvent({ Records: [receivedCommand(command, 1)] });
+    } finally {
+      fault.disarm();
+      await liftPause(conversationId, 'pause-refused-raced');
+    }
+    // Assess: left for the other delivery's outcome, and the refused pause counted
+    expect(failedIds(response)).toEqual([receivedCommand(command, 1).messageId]);
+    expect(fault.refused()).toBe(HARNESS_LIMITS.answerWrites.tries);
+    expect(counted()).toBe(1);
   });
 
   it('counts a throttled command at its give-up receive whose ending DynamoDB refuses', async () => {
