@@ -3,6 +3,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { cliAwsRegion } from '#shared/local/aws-region.ts';
+import { swallowedHub, swallowedUrlOption } from '#shared/local/cli-args.ts';
 import { type CliOutput, isEntryPoint, terminalOutput } from '#shared/local/cli-output.ts';
 import { fetchHubInfo } from '#shared/local/hub-info.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '#shared/local/local-aws.ts';
@@ -135,6 +136,13 @@ export const resolveRedriveTarget = (
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help', text: USAGE };
   if (positionals.length > 1) return { kind: 'refused', message: USAGE };
+  // `--hub=URL` or `--sqs-endpoint=URL` before the `--`: npm keeps it and passes nothing on, so this
+  // would move the deployed queue's messages instead (found by a review). A `--local` npm keeps is
+  // not told to the command at all (npm 11 sets no variable for it): the README says so.
+  if (values.hub === undefined && values['sqs-endpoint'] === undefined && !values.local) {
+    const kept = swallowedHub('redrive', env) ?? swallowedUrlOption('redrive', 'sqs-endpoint', env);
+    if (kept) return { kind: 'refused', message: kept };
+  }
   const failedEventQueue = z.enum(FAILED_EVENT_QUEUES).safeParse(positionals[0]);
   if (failedEventQueue.success) return resolveInvokeTarget(failedEventQueue.data, values, env);
   const queue = z.enum(REDRIVE_QUEUES).safeParse(positionals[0]);

@@ -41,13 +41,26 @@ export const isAnswered = <T extends object>(args: T | AnsweredArgs): args is An
  * `npm run <script> --hub=URL` without the `--`: npm takes `--hub` as its own config, sets
  * npm_config_hub in the script's environment and passes nothing on, so the command would not see it
  * and work elsewhere: the table commands on the deployed table SWITCHBOARD_TABLE_NAME names,
- * send on the deployed outbox, consume on the deployed helpdesk queue, erase at the default hub.
+ * send on the deployed outbox, consume on the deployed helpdesk queue, erase at the default hub,
+ * redrive on the deployed queue.
  * The refusal, or undefined.
  */
 export const swallowedHub = (
   script: string,
   env: Readonly<Record<string, string | undefined>>,
-): string | undefined =>
-  env.npm_config_hub !== undefined && env.npm_config_hub !== ''
-    ? `npm took --hub as its own option and did not pass it on, so this would not work on that hub: nothing was done. Write npm run ${script} -- --hub URL (the -- passes it to the command)`
+): string | undefined => swallowedUrlOption(script, 'hub', env);
+
+/**
+ * The same for any `--<option>=URL` npm keeps (it sets npm_config_<option>, dashes as underscores):
+ * redrive's `--sqs-endpoint` too. The refusal, or undefined.
+ */
+export const swallowedUrlOption = (
+  script: string,
+  option: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined => {
+  const kept = env[`npm_config_${option.replaceAll('-', '_')}`];
+  return kept !== undefined && kept !== ''
+    ? `npm took --${option} as its own option and did not pass it on, so this would not work on that ${option === 'hub' ? 'hub' : 'endpoint'}: nothing was done. Write npm run ${script} -- --${option} URL (the -- passes it to the command)`
     : undefined;
+};

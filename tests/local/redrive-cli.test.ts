@@ -57,6 +57,29 @@ describe('npm run redrive: what it does with its arguments', () => {
     expect(none.kind === 'refused' ? none.message : '').toMatch(/^usage: npm run redrive -- /);
   });
 
+  it('a --hub or --sqs-endpoint npm took for itself (written before the --) is refused, not taken for AWS', () => {
+    // Prepare: npm sets npm_config_<option> and passes nothing on; the deployed queue's URL is set
+    const deployed = {
+      SWITCHBOARD_INGEST_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/ingest',
+    };
+    // Act
+    const hub = resolveRedriveTarget(['ingest'], { ...deployed, npm_config_hub: 'http://127.0.0.1:3150' });
+    const endpoint = resolveRedriveTarget(['ingest'], {
+      ...deployed,
+      npm_config_sqs_endpoint: 'http://127.0.0.1:3151',
+    });
+    const passedOn = resolveRedriveTarget(['ingest', '--hub', 'http://127.0.0.1:3150'], {
+      ...deployed,
+      npm_config_hub: 'http://127.0.0.1:3150',
+    });
+    // Assess
+    expect(hub.kind === 'refused' ? hub.message : hub.kind).toContain('npm run redrive -- --hub URL');
+    expect(endpoint.kind === 'refused' ? endpoint.message : endpoint.kind).toContain(
+      'npm run redrive -- --sqs-endpoint URL',
+    );
+    expect(passedOn).toEqual({ kind: 'local', queue: 'ingest', hubUrl: 'http://127.0.0.1:3150' });
+  });
+
   it('--local asks the default local hub; --hub names another one and implies --local', () => {
     // Prepare / Act
     const local = resolveRedriveTarget(['outbox', '--local'], {});
