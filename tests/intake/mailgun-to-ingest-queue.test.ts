@@ -14,9 +14,10 @@ const rawMime = readFileSync(join(EVENTS_DIR, 'email/plain-text.eml'), 'utf8');
 
 /**
  * A Mailgun `forward()` to a URL ending in `mime`: the raw message plus envelope and signature fields.
- * One timestamp for every post of a test: a retry carries its delivery's original timestamp, and a
- * later one would be refused as moving the token's expiry (before 2026-12-08 each post read the clock,
- * and two posts either side of a second's boundary failed the test).
+ * One timestamp for every post of this file (read at import, well inside the 5-minute tolerance): a
+ * retry carries its delivery's original timestamp, and a later one would be refused as moving the
+ * token's expiry (before 2026-12-08 each post read the clock, and two posts either side of a
+ * second's boundary failed the test).
  */
 const timestamp = String(Math.floor(Date.now() / 1000));
 const mailgunPost = (token: string, mime = rawMime) => {
