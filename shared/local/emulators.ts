@@ -471,7 +471,7 @@ export const startEmulators = async (options: StartEmulatorsOptions = {}): Promi
     endpoints,
     resources,
     clients,
-    queues: localQueueCalls(endpoints.sqs),
+    queues: localQueueCalls(endpoints.sqs, { placeholderSigning: options.placeholderSigning ?? false }),
     releaseInFlight: (queueUrl) => releaseInFlight(clients.sqs, endpoints.sqs, queueUrl),
     inFlightDeadlines: (queueUrl, receiptHandles) => {
       const inFlight = stores.sqsStore.getQueueByName(queueNameOf(queueUrl))?.inflightMessages;

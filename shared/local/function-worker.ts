@@ -10,7 +10,7 @@ import {
   FunctionWorkerDataSchema,
   ToFunctionWorkerSchema,
 } from './function-protocol.ts';
-import { usePlaceholderSigning } from './placeholder-signing.ts';
+import { usePlaceholderSignedRequests, usePlaceholderSigning } from './placeholder-signing.ts';
 import { threadCpuMicros } from './thread-cpu.ts';
 
 /**
@@ -96,7 +96,10 @@ const takeCounts = countAwsCommands
 
 resolveLocalhostSubdomains();
 // Before the function loads: its clients are created on first use and announced then.
-if (placeholderSigning) observeAwsClients(usePlaceholderSigning);
+if (placeholderSigning) {
+  observeAwsClients(usePlaceholderSigning);
+  usePlaceholderSignedRequests();
+}
 keepBeating();
 const handler = await load();
 cpuAtReady = threadCpuMicros();

@@ -1,4 +1,5 @@
 import type { FinalizeRequestMiddleware, MiddlewareStack } from '@smithy/types';
+import { type RequestSigner, replaceSigning } from '#shared/aws/signed/aws-json.ts';
 import { amzDates } from '#shared/aws/signed/sigv4.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 
@@ -9,10 +10,15 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
  * each call's client-side CPU in the local hub (2026-12-02: 664 → 438 µs per GetItem, same
  * process, in turns), paid on every call of every function thread and poller. For the clients
  * of the services whose emulators these are, the local hub swaps the signing step for a fixed
- * header of the same form. Only SDK clients in the local hub: what the functions deploy still
- * signs (no code of theirs changes), as do the webhooks' own signed requests (shared/aws/signed/),
- * which are the code under test there, and every client of a service played by a simulator that
- * may check (SES, Secrets Manager).
+ * header of the same form: the SDK's clients (usePlaceholderSigning) and, since 2026-12-08, the
+ * JSON-protocol requests of shared/aws/signed/ (the functions' DynamoDB item calls, their helpdesk
+ * batches, the webhooks' SendMessageBatch and replay-guard PutItem, the local event sources' own
+ * polls: usePlaceholderSignedRequests, placeholderSignedHeaders), whose SigV4 was a tenth of the
+ * recorder thread's CPU in a full-speed replay (bench/results/2026-12-08-replay-profile.txt).
+ * Only in the local hub: what the functions deploy still signs (no code of theirs changes), and
+ * the signer itself is held to the SDK's by tests/intake/signed-requests.test.ts. Every client of
+ * a service played by a simulator that may check (SES, Secrets Manager), and S3's signed puts,
+ * still sign.
  */
 
 /** The SDK's `serviceId` of each service whose local emulator ignores signatures, and its signing name. */
@@ -27,8 +33,13 @@ interface SdkClient {
 }
 
 /** A header of SigV4's form whose signature is no signature: what an emulator that parses but never verifies needs. */
-const placeholderAuthorization = (service: string, shortDate: string): string =>
-  `AWS4-HMAC-SHA256 Credential=${LOCAL_CREDENTIALS.accessKeyId}/${shortDate}/${LOCAL_REGION}/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
+const placeholderAuthorization = (
+  service: string,
+  shortDate: string,
+  accessKeyId: string = LOCAL_CREDENTIALS.accessKeyId,
+  region: string = LOCAL_REGION,
+): string =>
+  `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${shortDate}/${region}/${service}/aws4_request, SignedHeaders=host;x-amz-date, Signature=${'0'.repeat(64)}`;
 
 /**
  * Replaces an SDK client's request signing with the placeholder header when its service's emulator
@@ -49,4 +60,38 @@ export const usePlaceholderSigning = (client: unknown): boolean => {
   };
   sdkClient.middlewareStack.add(sign, { step: 'finalizeRequest', name: 'switchboardPlaceholderSigning' });
   return true;
+};
+
+/**
+ * The headers `signRequest` would send (names lower-cased, `host`, `x-amz-date`, a session's
+ * token), with the placeholder `Authorization` of the same credentials, region and service: no
+ * hash of the body, no canonical request, no HMAC.
+ */
+export const placeholderSignedHeaders: RequestSigner = (request, scope) => {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
+  headers.host = request.url.host;
+  const { long, short } = amzDates(scope.date);
+  headers['x-amz-date'] = long;
+  if (scope.credentials.sessionToken) headers['x-amz-security-token'] = scope.credentials.sessionToken;
+  headers.authorization = placeholderAuthorization(
+    scope.service,
+    short,
+    scope.credentials.accessKeyId,
+    scope.region,
+  );
+  return headers;
+};
+
+/**
+ * This thread's JSON-protocol requests to the services whose emulators ignore signatures carry the
+ * placeholder (replaceSigning); every other service's are signed. Returns the undo.
+ */
+export const usePlaceholderSignedRequests = (): (() => void) => {
+  const undo = Object.values(UNCHECKED_SERVICES).map((service) =>
+    replaceSigning(service, placeholderSignedHeaders),
+  );
+  return () => {
+    for (const step of undo) step();
+  };
 };

@@ -1,6 +1,7 @@
 import { AwsJsonClient } from '#shared/aws/signed/aws-json.ts';
 import { SQS_SERVICE } from '#shared/aws/signed/sqs.ts';
 import { LOCAL_SIGNING_ENV } from './local-aws.ts';
+import { placeholderSignedHeaders } from './placeholder-signing.ts';
 
 /*
  * The SQS calls of the local Lambda service (its event sources' long polls and settling): signed
@@ -68,8 +69,14 @@ export interface LocalQueueCalls {
 /** A long poll's answer may take its whole wait: this much more before the attempt counts as lost. */
 const LONG_POLL_SLACK_MS = 10_000;
 
-/** The local Lambda service's SQS calls to the emulator at `endpoint` (its own, never counted as the functions'). */
-export const localQueueCalls = (endpoint: string): LocalQueueCalls => {
+/**
+ * The local Lambda service's SQS calls to the emulator at `endpoint` (its own, never counted as the
+ * functions'); with `placeholderSigning`, unsigned as the hub's other SQS clients (placeholder-signing.ts).
+ */
+export const localQueueCalls = (
+  endpoint: string,
+  options: { readonly placeholderSigning?: boolean } = {},
+): LocalQueueCalls => {
   const maxAttempts = process.env.AWS_MAX_ATTEMPTS;
   const client = new AwsJsonClient({
     service: SQS_SERVICE,
@@ -81,6 +88,7 @@ export const localQueueCalls = (endpoint: string): LocalQueueCalls => {
     // Lambda's own calls, bound by no invocation: never by one a function in this thread is in
     // (a test running a webhook handler beside a poller; found by a review).
     deadline: () => undefined,
+    ...(options.placeholderSigning ? { signer: placeholderSignedHeaders } : {}),
   });
   return {
     region: LOCAL_SIGNING_ENV.AWS_REGION,

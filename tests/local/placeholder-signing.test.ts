@@ -5,9 +5,14 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-
 import { GetAccountCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AwsJsonClient } from '#shared/aws/signed/aws-json.ts';
+import { DYNAMODB_SERVICE } from '#shared/aws/signed/dynamodb.ts';
+import { SignedDynamoDbCommands } from '#shared/aws/signed/dynamodb-commands.ts';
+import { SECRETS_MANAGER_SERVICE } from '#shared/aws/signed/secrets-manager.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, localClients, startEmulators } from '#shared/local/emulators.ts';
 import { startLocalHub } from '#shared/local/hub.ts';
-import { usePlaceholderSigning } from '#shared/local/placeholder-signing.ts';
+import { usePlaceholderSignedRequests, usePlaceholderSigning } from '#shared/local/placeholder-signing.ts';
+import { localQueueCalls } from '#shared/local/queue-client.ts';
 import { WEBHOOK_ROUTES } from '#shared/local/routes.ts';
 import { HUB_TABLE, INGEST_QUEUE } from '#shared/resources/definitions.ts';
 
@@ -124,7 +129,7 @@ describe('placeholder signing for the local emulators', () => {
       path: '/test/signing',
       functionFile: join(import.meta.dirname, 'fixtures/signing-probe.ts'),
     } as const;
-    const stepsIn = async (placeholderSigning: boolean | undefined) => {
+    const probeIn = async (placeholderSigning: boolean | undefined) => {
       const hub = await startLocalHub({
         port: 0,
         inMemory: true,
@@ -135,17 +140,76 @@ describe('placeholder signing for the local emulators', () => {
       });
       stops.push(() => hub.stop());
       const response = await fetch(`${hub.urls.base}${probe.path}`, { method: 'POST' });
-      return (await response.json()) as string[];
+      return (await response.json()) as {
+        steps: string[];
+        sqsAuthorization: string;
+        dynamodbAuthorization: string;
+      };
     };
 
     // Act
-    const byDefault = await stepsIn(undefined);
-    const signing = await stepsIn(false);
+    const byDefault = await probeIn(undefined);
+    const signing = await probeIn(false);
 
     // Assess
-    expect(byDefault.join()).toContain('switchboardPlaceholderSigning');
-    expect(byDefault.join()).not.toContain('httpSigningMiddleware');
-    expect(signing.join()).toContain('httpSigningMiddleware');
-    expect(signing.join()).not.toContain('switchboardPlaceholderSigning');
+    expect(byDefault.steps.join()).toContain('switchboardPlaceholderSigning');
+    expect(byDefault.steps.join()).not.toContain('httpSigningMiddleware');
+    expect(signing.steps.join()).toContain('httpSigningMiddleware');
+    expect(signing.steps.join()).not.toContain('switchboardPlaceholderSigning');
+    // The functions' own signed requests (shared/aws/signed/) to SQS and DynamoDB, likewise.
+    for (const authorization of [byDefault.sqsAuthorization, byDefault.dynamodbAuthorization])
+      expect(authorization).toMatch(/Signature=0{64}$/);
+    for (const authorization of [signing.sqsAuthorization, signing.dynamodbAuthorization])
+      expect(authorization).toMatch(/Signature=(?!0{64})[0-9a-f]{64}$/);
+  });
+
+  it("replaces SigV4 in a thread's signed requests to DynamoDB and SQS only, until undone", async () => {
+    // Prepare
+    const server = await recordingServer();
+    stops.push(server.close);
+    const env = { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIDLOCAL', AWS_SECRET_ACCESS_KEY: 'secret' };
+    const dynamodb = new AwsJsonClient({ service: DYNAMODB_SERVICE, endpoint: server.url, env });
+    const secrets = new AwsJsonClient({ service: SECRETS_MANAGER_SERVICE, endpoint: server.url, env });
+
+    // Act
+    const undo = usePlaceholderSignedRequests();
+    try {
+      await dynamodb.call('GetItem', { TableName: 't', Key: { pk: { S: 'a' } } });
+      await secrets.call('GetSecretValue', { SecretId: 's' });
+    } finally {
+      undo();
+    }
+    await dynamodb.call('GetItem', { TableName: 't', Key: { pk: { S: 'a' } } });
+
+    // Assess
+    const [placeholder, secret, signedAgain] = server.seen;
+    expect(placeholder?.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDLOCAL\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, SignedHeaders=host;x-amz-date, Signature=0{64}$/,
+    );
+    expect(placeholder?.['x-amz-date']).toMatch(/^\d{8}T\d{6}Z$/);
+    expect(placeholder?.['x-amz-target']).toBe('DynamoDB_20120810.GetItem');
+    expect(secret?.authorization).toMatch(/Signature=(?!0{64})[0-9a-f]{64}$/);
+    expect(signedAgain?.authorization).toMatch(/Signature=(?!0{64})[0-9a-f]{64}$/);
+  });
+
+  it('is accepted in signed requests by both emulators: the item calls and the local event sources', async () => {
+    // Prepare
+    const emulators = await startEmulators({ placeholderSigning: true });
+    stops.push(() => emulators.stop());
+    const env = { AWS_REGION: LOCAL_REGION, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' };
+    const table = new SignedDynamoDbCommands({ endpoint: emulators.endpoints.dynamodb, env });
+    const queues = localQueueCalls(emulators.endpoints.sqs, { placeholderSigning: true });
+    const key = { pk: { S: 'TEST#placeholder-signed' }, sk: { S: 'A' } };
+    const undo = usePlaceholderSignedRequests();
+    stops.push(async () => undo());
+
+    // Act
+    await table.send(new PutItemCommand({ TableName: HUB_TABLE.name, Item: { ...key, n: { N: '8' } } }));
+    const read = await table.send(new GetItemCommand({ TableName: HUB_TABLE.name, Key: key }));
+    const attributes = await queues.getQueueAttributes(emulators.resources.ingestQueueUrl, ['QueueArn']);
+
+    // Assess
+    expect(read.Item?.n).toEqual({ N: '8' });
+    expect(attributes.QueueArn).toContain(LOCAL_REGION);
   });
 });

@@ -6,7 +6,7 @@ import {
   SignedCaller,
   type SignedCallerOptions,
 } from './signed-caller.ts';
-import { type SigningCredentials, signRequest } from './sigv4.ts';
+import { type RequestToSign, type SigningCredentials, type SigningScope, signRequest } from './sigv4.ts';
 
 export type { HttpRequest, HttpResponse } from './http.ts';
 export { isRetryable } from './signed-caller.ts';
@@ -101,8 +101,29 @@ const toServiceError = (
   return error;
 };
 
+/** The headers one attempt sends: SigV4's (`signRequest`), or what stands in for it. */
+export type RequestSigner = (request: RequestToSign, scope: SigningScope) => Record<string, string>;
+
+/** Services whose calls this thread does not sign, by signing name (replaceSigning). */
+const replacedSigners = new Map<string, RequestSigner>();
+
+/**
+ * Every JSON-protocol call to the service (by signing name: `dynamodb`, `sqs`) made in this thread
+ * from now on, by any client, gets its headers from `signer` instead of SigV4: the local hub's
+ * execution environments, whose emulators check no signature (shared/local/placeholder-signing.ts).
+ * Nothing a Lambda runs calls it. Returns the undo.
+ */
+export const replaceSigning = (signingName: string, signer: RequestSigner): (() => void) => {
+  replacedSigners.set(signingName, signer);
+  return () => {
+    if (replacedSigners.get(signingName) === signer) replacedSigners.delete(signingName);
+  };
+};
+
 export interface AwsJsonClientOptions extends SignedCallerOptions {
   readonly service: AwsJsonService;
+  /** This client's headers instead of SigV4's (the local hub's own pollers). @default signRequest, or replaceSigning's */
+  readonly signer?: RequestSigner;
   /** Wins over AWS_ENDPOINT_URL_<SERVICE> and AWS_ENDPOINT_URL (the local hub's emulators). */
   readonly endpoint?: string;
   /** Members of an error answer copied onto the error, as the SDK's exception has them. @default none */
@@ -160,7 +181,8 @@ export class AwsJsonClient {
         'x-amz-target': `${service.targetPrefix}.${operation}`,
         ...(service.queryCompatibleNamespace ? { 'x-amzn-query-mode': 'true' } : {}),
       };
-      const signed = signRequest(
+      const sign = this.options.signer ?? replacedSigners.get(service.signingName) ?? signRequest;
+      const signed = sign(
         { method: 'POST', url, headers, body },
         { credentials, region, service: service.signingName, date },
       );
