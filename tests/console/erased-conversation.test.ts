@@ -30,6 +30,8 @@ describe('console: a conversation whose person is erased', () => {
     const authorization = `Bearer ${session.hub.apiToken}`;
     const conversationId = await session.customerWrites(whatsappTextFrom(NUMBER, 'erased-open-1'));
     await page.click('.reveal input');
+    // The inbox shows the row once the event stream brings it (clicking before that raced it).
+    await page.waitForSelector(`button[data-conversation="${conversationId}"]`, { timeout: 30_000 });
     await page.click(`button[data-conversation="${conversationId}"]`);
     await page.waitForSelector('.timeline .message', { timeout: 30_000 });
     await page.waitForSelector('.contact-channels', { timeout: 30_000 });

@@ -48,6 +48,7 @@ describe('console raw events panel', () => {
       }),
     });
     expect(accepted.status).toBe(202);
+    await page.waitForSelector(`button[data-conversation="${conversationId}"]`, { timeout: 30_000 });
     // Act
     await page.click(`button[data-conversation="${conversationId}"]`);
     await page.click('.raw-events > details > summary');
