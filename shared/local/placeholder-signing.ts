@@ -1,6 +1,6 @@
 import type { FinalizeRequestMiddleware, MiddlewareStack } from '@smithy/types';
 import { type RequestSigner, replaceSigning } from '#shared/aws/signed/aws-json.ts';
-import { amzDates } from '#shared/aws/signed/sigv4.ts';
+import { amzDates, headersToSign } from '#shared/aws/signed/sigv4.ts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.ts';
 
 /**
@@ -68,12 +68,7 @@ export const usePlaceholderSigning = (client: unknown): boolean => {
  * hash of the body, no canonical request, no HMAC.
  */
 export const placeholderSignedHeaders: RequestSigner = (request, scope) => {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
-  headers.host = request.url.host;
-  const { long, short } = amzDates(scope.date);
-  headers['x-amz-date'] = long;
-  if (scope.credentials.sessionToken) headers['x-amz-security-token'] = scope.credentials.sessionToken;
+  const { headers, short } = headersToSign(request, scope);
   headers.authorization = placeholderAuthorization(
     scope.service,
     short,

@@ -100,13 +100,26 @@ const signingKey = (secretAccessKey: string, shortDate: string, region: string, 
  * `x-amz-security-token` when there is a session token, and `authorization`. Every header given is
  * signed, so give only what is sent as is (no `user-agent`, which proxies may rewrite).
  */
-export const signRequest = (request: RequestToSign, scope: SigningScope): Record<string, string> => {
+/**
+ * The headers a request goes with before its `Authorization`: the caller's, names lower-cased,
+ * with `host`, `x-amz-date` and a session's token; and the request's dates. What SigV4 signs, and
+ * what the local hub's placeholder (shared/local/placeholder-signing.ts) sends unsigned.
+ */
+export const headersToSign = (
+  request: RequestToSign,
+  scope: SigningScope,
+): { headers: Record<string, string>; long: string; short: string } => {
   const { long, short } = amzDates(scope.date);
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
   headers.host = request.url.host;
   headers['x-amz-date'] = long;
   if (scope.credentials.sessionToken) headers['x-amz-security-token'] = scope.credentials.sessionToken;
+  return { headers, long, short };
+};
+
+export const signRequest = (request: RequestToSign, scope: SigningScope): Record<string, string> => {
+  const { headers, long, short } = headersToSign(request, scope);
 
   const names = Object.keys(headers).sort();
   const signedHeaders = names.join(';');
