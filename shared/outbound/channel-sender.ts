@@ -241,8 +241,9 @@ export interface ChannelSender {
   /**
    * Whether no status or echo can ever name `message` once it went (a Messenger or Instagram
    * reaction: a sender action, sent without `metadata` and never echoed). A call of it that went
-   * unanswered ends `outcome_unknown` at the command's next delivery instead of after the outcome
-   * wait, which could learn nothing, so the conversation's later commands do not wait behind it.
+   * unanswered ends `outcome_unknown` once the delivery that made it cannot still be running
+   * (SendLimits.attemptLifetimeMs) instead of after the outcome wait, which could learn nothing, so
+   * the conversation's later commands do not wait behind it.
    */
   untraceable?(message: PreparedMessage): boolean;
   /** Marks the customer's messages read up to `providerMessageId` (best effort). */
