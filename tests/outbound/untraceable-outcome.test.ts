@@ -26,6 +26,12 @@ type Failed = HubEventOf<'switchboard.message.send_failed'>;
 
 const timedOut = { kind: 'ambiguous' as const, error: { code: 'TimeoutError', title: 'no answer in time' } };
 
+const messenger = createMessengerSender({
+  graphBaseUrl: 'https://graph.example',
+  apiVersion: 'v23.0',
+  accessTokenFor: () => 'token',
+});
+
 describe('an unanswered message no status or echo can name', () => {
   const hub = useOutboundHarness();
   let customer = 0;
@@ -44,10 +50,10 @@ describe('an unanswered message no status or echo can name', () => {
     return { n, conversationId: opened.conversationId };
   };
 
-  /** The harness's scripted provider, which says reactions are untraceable, as Messenger's sender does. */
+  /** The harness's scripted provider, judging what is untraceable by Messenger's sender's own rule. */
   const untraceableReactions = (): ChannelSender => ({
     ...hub.provider.sender,
-    untraceable: (message) => message.part.type === 'reaction',
+    untraceable: (message) => messenger.untraceable?.(message) === true,
   });
 
   it('ends an unanswered reaction outcome_unknown once its caller’s lifetime is over, and the conversation’s next reply goes', async () => {
@@ -136,11 +142,6 @@ describe('an unanswered message no status or echo can name', () => {
 
   it('is what Messenger’s sender says of a reaction, and of nothing else', () => {
     // Prepare
-    const messenger = createMessengerSender({
-      graphBaseUrl: 'https://graph.example',
-      apiVersion: 'v23.0',
-      accessTokenFor: () => 'token',
-    });
     const prepared = messenger.prepare(
       [
         { type: 'reaction', targetProviderMessageId: 'm_1', emoji: '❤️' },
